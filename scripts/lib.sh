@@ -1,0 +1,26 @@
+# Shared helpers for the project scripts (sourced, not run).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT
+
+# Every native build, test and the CLI share one optimised dev build (deps at opt-level 3).
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+stage() {
+  local name="$1"; shift
+  local started; started=$(date +%s)
+  echo "==> [$(date +%H:%M:%S)] $name"
+  "$@"
+  local rc=$?
+  echo "<== $name: $(( $(date +%s) - started ))s"
+  return $rc
+}
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# The wasm-bindgen version pinned in Cargo.lock (the CLI must match it exactly).
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}

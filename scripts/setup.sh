@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything the build and the tests need on a fresh Debian machine with Rust and Node.
+# Idempotent: what is already present is skipped.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+need_apt=()
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  stage "apt-get install ${need_apt[*]}" bash -c "$(declare -f as_root); as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${need_apt[*]} >/dev/null"
+fi
+
+if ! rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; then
+  stage "rustup target add wasm32-unknown-unknown" rustup target add wasm32-unknown-unknown
+fi
+
+want="$(wasm_bindgen_version)"
+have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)"
+if [ "$have" != "$want" ]; then
+  # --locked fails here (a pinned webpki-roots is missing from the registry); without it it builds.
+  stage "cargo install wasm-bindgen-cli $want" cargo install wasm-bindgen-cli --version "$want" --force
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  stage "npm ci" npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,107 @@
+//! `vibe-opsy bench`: model load/optimise time and warm latency, for side-by-side comparison with
+//! other runtimes (see `bench/native.sh`).
+
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use vibe_opsy::native::model_files;
+use vibe_opsy::{Classifier, PatientMetadata};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Image to classify.
+    file: PathBuf,
+    /// Timed warm runs.
+    #[arg(long, default_value_t = 20)]
+    runs: usize,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(serde::Serialize)]
+struct Figures {
+    runtime: &'static str,
+    read_ms: f64,
+    parse_ms: f64,
+    optimize_ms: f64,
+    first_inference_ms: f64,
+    preprocess_median_ms: f64,
+    inference_median_ms: f64,
+    inference_p90_ms: f64,
+    inference_min_ms: f64,
+    end_to_end_median_ms: f64,
+    runs: usize,
+}
+
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.9), v[0])
+}
+
+pub fn run(model: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let runs = args.runs.max(1);
+    let image = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let t = Instant::now();
+    let (manifest, onnx) = model_files::read_model(model)?;
+    let read_ms = ms_since(t);
+    let (classifier, timings) = Classifier::new(&onnx, manifest, &model_files::clock_ms)?;
+    let meta = PatientMetadata::default();
+
+    let t = Instant::now();
+    let tensor = classifier.preprocess(&image)?;
+    classifier.run_tensor(&tensor, &meta)?;
+    let first_inference_ms = ms_since(t);
+
+    let mut pre = Vec::with_capacity(runs);
+    let mut inf = Vec::with_capacity(runs);
+    let mut e2e = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let tensor = classifier.preprocess(&image)?;
+        pre.push(ms_since(t));
+        let t = Instant::now();
+        classifier.run_tensor(&tensor, &meta)?;
+        inf.push(ms_since(t));
+        let t = Instant::now();
+        classifier.classify(&image, &meta)?;
+        e2e.push(ms_since(t));
+    }
+    let (inference_median_ms, inference_p90_ms, inference_min_ms) = stats(inf);
+    let f = Figures {
+        runtime: "tract (vibe-opsy native)",
+        read_ms,
+        parse_ms: timings.parse_ms,
+        optimize_ms: timings.optimize_ms,
+        first_inference_ms,
+        preprocess_median_ms: stats(pre).0,
+        inference_median_ms,
+        inference_p90_ms,
+        inference_min_ms,
+        end_to_end_median_ms: stats(e2e).0,
+        runs,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&f)?);
+    } else {
+        println!("runtime            {}", f.runtime);
+        println!("read model         {:8.1} ms", f.read_ms);
+        println!("parse              {:8.1} ms", f.parse_ms);
+        println!("optimise           {:8.1} ms", f.optimize_ms);
+        println!("first inference    {:8.1} ms", f.first_inference_ms);
+        println!("preprocess median  {:8.1} ms", f.preprocess_median_ms);
+        println!(
+            "inference median   {:8.1} ms  (p90 {:.1}, min {:.1}; {} runs)",
+            f.inference_median_ms, f.inference_p90_ms, f.inference_min_ms, runs
+        );
+        println!("end-to-end median  {:8.1} ms", f.end_to_end_median_ms);
+    }
+    Ok(ExitCode::SUCCESS)
+}

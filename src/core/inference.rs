@@ -1,0 +1,147 @@
+//! Loads an ONNX model with tract and runs it on one preprocessed image (plus the optional metadata
+//! vector).
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use tract_onnx::prelude::*;
+
+use super::error::ClassifyError;
+use super::manifest::Manifest;
+use super::preprocess::InputTensor;
+
+/// A model ready to run: parsed, shapes fixed to batch 1, optimised.
+pub struct Engine {
+    plan: Arc<TypedRunnableModel>,
+    /// Position of the image and metadata inputs in the model's input list.
+    image_slot: usize,
+    metadata_slot: Option<usize>,
+    output_slot: usize,
+}
+
+/// Time spent in each loading step, measured by the caller's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadTimings {
+    pub parse_ms: f64,
+    pub optimize_ms: f64,
+}
+
+fn load_err(e: impl std::fmt::Display) -> ClassifyError {
+    ClassifyError::ModelLoad(format!("{e:#}"))
+}
+
+impl Engine {
+    /// Parses and optimises `onnx` for the shapes in `manifest`. `clock` returns milliseconds
+    /// (the core has no clock of its own: `Instant` panics on wasm32).
+    pub fn load(
+        onnx: &[u8],
+        manifest: &Manifest,
+        clock: &dyn Fn() -> f64,
+    ) -> Result<(Engine, LoadTimings), ClassifyError> {
+        let t0 = clock();
+        let mut model = tract_onnx::onnx()
+            .model_for_read(&mut Cursor::new(onnx))
+            .map_err(load_err)?;
+        let t1 = clock();
+
+        let input_names: Vec<String> = model
+            .input_outlets()
+            .map_err(load_err)?
+            .iter()
+            .map(|o| model.node(o.node).name.clone())
+            .collect();
+        let slot_of = |name: &str| {
+            input_names.iter().position(|n| n == name).ok_or_else(|| {
+                ClassifyError::ModelLoad(format!(
+                    "the model has no input named {name:?} (inputs: {})",
+                    input_names.join(", ")
+                ))
+            })
+        };
+        let image = &manifest.image_input;
+        let image_slot = slot_of(&image.name)?;
+        let metadata_slot = match (&manifest.metadata_input, manifest.metadata_len()) {
+            (Some(meta), Some(len)) => {
+                let slot = slot_of(&meta.name)?;
+                model = model
+                    .with_input_fact(slot, f32::fact([1, len]).into())
+                    .map_err(load_err)?;
+                Some(slot)
+            }
+            _ => None,
+        };
+        if input_names.len() != 1 + usize::from(metadata_slot.is_some()) {
+            return Err(ClassifyError::ModelLoad(format!(
+                "the manifest does not describe every model input (inputs: {})",
+                input_names.join(", ")
+            )));
+        }
+        let (h, w) = (image.height as usize, image.width as usize);
+        let shape = match image.layout {
+            super::manifest::Layout::Nhwc => [1, h, w, 3],
+            super::manifest::Layout::Nchw => [1, 3, h, w],
+        };
+        model = model
+            .with_input_fact(image_slot, f32::fact(shape).into())
+            .map_err(load_err)?;
+
+        let output_names: Vec<String> = model
+            .output_outlets()
+            .map_err(load_err)?
+            .iter()
+            .map(|o| model.node(o.node).name.clone())
+            .collect();
+        let output_slot = output_names
+            .iter()
+            .position(|n| *n == manifest.output.name)
+            .or(if output_names.len() == 1 { Some(0) } else { None })
+            .ok_or_else(|| {
+                ClassifyError::ModelLoad(format!(
+                    "the model has no output named {:?} (outputs: {})",
+                    manifest.output.name,
+                    output_names.join(", ")
+                ))
+            })?;
+
+        let plan = model
+            .into_optimized()
+            .and_then(|m| m.into_runnable())
+            .map_err(load_err)?;
+        let t2 = clock();
+        Ok((
+            Engine {
+                plan,
+                image_slot,
+                metadata_slot,
+                output_slot,
+            },
+            LoadTimings {
+                parse_ms: t1 - t0,
+                optimize_ms: t2 - t1,
+            },
+        ))
+    }
+
+    /// Runs the model; returns the raw output vector.
+    pub fn run(&self, image: &InputTensor, metadata: Option<&[f32]>) -> Result<Vec<f32>, ClassifyError> {
+        let infer = |e: TractError| ClassifyError::Inference(format!("{e:#}"));
+        let image_tensor = Tensor::from_shape(&image.shape, &image.data).map_err(infer)?;
+        let mut inputs: Vec<Option<TValue>> = vec![None; 1 + usize::from(self.metadata_slot.is_some())];
+        inputs[self.image_slot] = Some(image_tensor.into_tvalue());
+        if let Some(slot) = self.metadata_slot {
+            let meta = metadata.ok_or_else(|| ClassifyError::Inference("metadata vector missing".into()))?;
+            inputs[slot] = Some(
+                Tensor::from_shape(&[1, meta.len()], meta)
+                    .map_err(infer)?
+                    .into_tvalue(),
+            );
+        }
+        let inputs: TVec<TValue> = inputs.into_iter().flatten().collect();
+        let outputs = self.plan.run(inputs).map_err(infer)?;
+        let output = outputs
+            .get(self.output_slot)
+            .ok_or_else(|| ClassifyError::Inference("the model produced no output".into()))?;
+        let values = output.to_plain_array_view::<f32>().map_err(infer)?;
+        Ok(values.iter().copied().collect())
+    }
+}

@@ -1,0 +1,3 @@
+//! Native-only helpers shared by the CLI and the server.
+
+pub mod model_files;

@@ -1,0 +1,110 @@
+//! The JavaScript boundary: `LesionClassifier` for browsers, workers and Node.
+//!
+//! Every fallible call returns a JS `Error` whose `message` is the core's sentence and whose `code`
+//! is [`ClassifyError::code`]; nothing here panics on input (a panic would trap the module).
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::core::{Classifier, ClassifyError, Manifest, PatientMetadata};
+
+#[wasm_bindgen]
+extern "C" {
+    /// `performance.now()`: present in windows, workers and Node >= 16.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+#[wasm_bindgen(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+fn js_error(e: ClassifyError) -> JsValue {
+    let error = js_sys::Error::new(&e.to_string());
+    error.set_name("ClassifyError");
+    let _ = js_sys::Reflect::set(&error, &"code".into(), &e.code().into());
+    error.into()
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| {
+            js_error(ClassifyError::Inference(format!(
+                "could not convert the result: {e}"
+            )))
+        })
+}
+
+fn metadata_from_js(value: JsValue) -> Result<PatientMetadata, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(PatientMetadata::default());
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|e| {
+        js_error(ClassifyError::InvalidMetadata(format!(
+            "expected {{ age?, sex?, site? }}: {e}"
+        )))
+    })
+}
+
+/// A loaded model. Create once (loading and optimising takes most of the cold start), classify
+/// many times, then `free()` it.
+#[wasm_bindgen]
+pub struct LesionClassifier {
+    inner: Classifier,
+    parse_ms: f64,
+    optimize_ms: f64,
+}
+
+#[wasm_bindgen]
+impl LesionClassifier {
+    /// Loads an ONNX model described by `manifestJson` (the text of its `*.manifest.json`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(model: &[u8], manifest_json: &str) -> Result<LesionClassifier, JsValue> {
+        let manifest = Manifest::from_json(manifest_json).map_err(js_error)?;
+        let (inner, timings) = Classifier::new(model, manifest, &performance_now).map_err(js_error)?;
+        Ok(LesionClassifier {
+            inner,
+            parse_ms: timings.parse_ms,
+            optimize_ms: timings.optimize_ms,
+        })
+    }
+
+    /// Classifies an encoded image file (JPEG, PNG, GIF, WebP, BMP, TIFF). `metadata` is
+    /// `{ age?: number, sex?: string, site?: string }` or undefined.
+    pub fn classify(&self, image: &[u8], metadata: JsValue) -> Result<JsValue, JsValue> {
+        let metadata = metadata_from_js(metadata)?;
+        let prediction = self.inner.classify(image, &metadata).map_err(js_error)?;
+        to_js(&prediction)
+    }
+
+    /// Classifies RGBA pixels (e.g. `ImageData.data`), `width * height * 4` bytes.
+    #[wasm_bindgen(js_name = classifyPixels)]
+    pub fn classify_pixels(
+        &self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        metadata: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let metadata = metadata_from_js(metadata)?;
+        let prediction = self
+            .inner
+            .classify_rgba(rgba, width, height, &metadata)
+            .map_err(js_error)?;
+        to_js(&prediction)
+    }
+
+    /// The model manifest (labels, malignant classes, input description).
+    #[wasm_bindgen(getter)]
+    pub fn manifest(&self) -> Result<JsValue, JsValue> {
+        to_js(self.inner.manifest())
+    }
+
+    /// Milliseconds spent parsing and optimising the model.
+    #[wasm_bindgen(getter, js_name = loadTimings)]
+    pub fn load_timings(&self) -> Result<JsValue, JsValue> {
+        to_js(&serde_json::json!({ "parseMs": self.parse_ms, "optimizeMs": self.optimize_ms }))
+    }
+}

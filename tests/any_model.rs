@@ -1,0 +1,169 @@
+//! Any ONNX image classifier with a manifest works: a tiny NCHW model with logits and no metadata
+//! input, built here from scratch, gives exactly the hand-computed answer.
+
+mod common;
+
+use prost::Message;
+use tract_onnx::pb::{
+    tensor_proto::DataType, tensor_shape_proto::dimension::Value, tensor_shape_proto::Dimension, type_proto,
+    GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto,
+    ValueInfoProto,
+};
+use vibe_opsy::{Classifier, Manifest, PatientMetadata};
+
+const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
+const STD: [f32; 3] = [0.229, 0.224, 0.225];
+/// `[3 channels, 4 classes]`: class i listens to channel i (class 3 to "all dark").
+const WEIGHTS: [f32; 12] = [
+    2.0, -1.0, -1.0, -1.5, -1.0, 2.0, -1.0, -1.5, -1.0, -1.0, 2.0, -1.5,
+];
+const BIAS: [f32; 4] = [0.1, 0.0, -0.1, 0.0];
+
+fn value_info(name: &str, dims: &[i64]) -> ValueInfoProto {
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: DataType::Float as i32,
+                shape: Some(TensorShapeProto {
+                    dim: dims
+                        .iter()
+                        .map(|d| Dimension {
+                            value: Some(Value::DimValue(*d)),
+                            ..Default::default()
+                        })
+                        .collect(),
+                }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn node(op: &str, inputs: &[&str], output: &str) -> NodeProto {
+    NodeProto {
+        op_type: op.into(),
+        name: output.into(),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![output.into()],
+        ..Default::default()
+    }
+}
+
+fn initializer(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: DataType::Float as i32,
+        float_data: data.to_vec(),
+        ..Default::default()
+    }
+}
+
+/// pixels [1,3,8,8] -> GlobalAveragePool -> Flatten -> MatMul W -> Add b -> scores [1,4]
+fn tiny_onnx() -> Vec<u8> {
+    let graph = GraphProto {
+        name: "tiny".into(),
+        node: vec![
+            node("GlobalAveragePool", &["pixels"], "pooled"),
+            node("Flatten", &["pooled"], "flat"),
+            node("MatMul", &["flat", "w"], "mm"),
+            node("Add", &["mm", "b"], "scores"),
+        ],
+        initializer: vec![initializer("w", &[3, 4], &WEIGHTS), initializer("b", &[4], &BIAS)],
+        input: vec![value_info("pixels", &[1, 3, 8, 8])],
+        output: vec![value_info("scores", &[1, 4])],
+        ..Default::default()
+    };
+    ModelProto {
+        ir_version: 7,
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: 13,
+        }],
+        graph: Some(graph),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+fn tiny_manifest() -> Manifest {
+    Manifest::from_json(
+        &serde_json::json!({
+            "name": "tiny", "version": "1", "model_file": "tiny.onnx", "sha256": "0".repeat(64),
+            "classes": [
+                { "code": "red", "label": "Reddish", "malignant": true },
+                { "code": "green", "label": "Greenish", "malignant": false },
+                { "code": "blue", "label": "Bluish", "malignant": false },
+                { "code": "dark", "label": "Dark", "malignant": false }
+            ],
+            "image_input": { "name": "pixels", "layout": "NCHW", "width": 8, "height": 8,
+                "resize": "bilinear_half_pixel", "value_scale": 1.0, "mean": MEAN, "std": STD },
+            "output": { "name": "scores", "kind": "logits" },
+            "warnings": { "low_confidence_below": 0.0, "small_image_below": 1 }
+        })
+        .to_string(),
+    )
+    .unwrap()
+}
+
+/// What the model must answer for a solid colour, computed independently of the crate.
+fn expected(rgb: [u8; 3]) -> Vec<f32> {
+    let x: Vec<f32> = (0..3)
+        .map(|c| (rgb[c] as f32 / 255.0 - MEAN[c]) / STD[c])
+        .collect();
+    let logits: Vec<f32> = (0..4)
+        .map(|k| (0..3).map(|c| x[c] * WEIGHTS[c * 4 + k]).sum::<f32>() + BIAS[k])
+        .collect();
+    let sum: f32 = logits.iter().map(|l| l.exp()).sum();
+    logits.iter().map(|l| l.exp() / sum).collect()
+}
+
+fn png(rgb: [u8; 3], w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(w, h, image::Rgb(rgb));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn tiny_nchw_logits_model_gives_the_hand_computed_answer() {
+    let (classifier, _) = Classifier::new(&tiny_onnx(), tiny_manifest(), &|| 0.0).unwrap();
+    for (rgb, class) in [
+        ([230, 40, 30], "red"),
+        ([20, 210, 40], "green"),
+        ([30, 60, 240], "blue"),
+        ([5, 5, 5], "dark"),
+    ] {
+        let p = classifier
+            .classify(&png(rgb, 37, 23), &PatientMetadata::default())
+            .unwrap();
+        assert_eq!(p.class, class, "{rgb:?}: {p:?}");
+        assert_eq!(p.is_cancer, class == "red");
+        let want = expected(rgb);
+        for (code, w) in ["red", "green", "blue", "dark"].iter().zip(want) {
+            assert!(
+                (p.probabilities[*code] - w).abs() < 1e-5,
+                "{code}: {} vs {w}",
+                p.probabilities[*code]
+            );
+        }
+        common::assert_valid("prediction.schema.json", &serde_json::to_value(&p).unwrap());
+    }
+}
+
+#[test]
+fn manifest_that_does_not_fit_the_model_is_refused() {
+    let mut manifest = tiny_manifest();
+    manifest.image_input.name = "image".into();
+    let err = Classifier::new(&tiny_onnx(), manifest, &|| 0.0)
+        .err()
+        .expect("refused");
+    assert_eq!(err.code(), "model_load_failed");
+    assert!(err.to_string().contains("no input named \"image\""), "{err}");
+    let err = Classifier::new(b"not an onnx file", tiny_manifest(), &|| 0.0)
+        .err()
+        .expect("refused");
+    assert_eq!(err.code(), "model_load_failed");
+}

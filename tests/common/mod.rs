@@ -1,0 +1,68 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use vibe_opsy::native::model_files;
+use vibe_opsy::Classifier;
+
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/reference` (read-only data every developer and CI has).
+pub fn reference() -> PathBuf {
+    repo().join("../shared/reference")
+}
+
+pub fn bundled_model() -> PathBuf {
+    repo().join("models/sklesion.manifest.json")
+}
+
+/// The bundled classifier, loaded once per test binary.
+pub fn shared_classifier() -> Arc<Classifier> {
+    static CLASSIFIER: OnceLock<Arc<Classifier>> = OnceLock::new();
+    CLASSIFIER
+        .get_or_init(|| {
+            Arc::new(
+                model_files::load_classifier(&bundled_model())
+                    .expect("bundled model loads")
+                    .0,
+            )
+        })
+        .clone()
+}
+
+pub fn classifier() -> &'static Classifier {
+    static CLASSIFIER: OnceLock<Arc<Classifier>> = OnceLock::new();
+    CLASSIFIER.get_or_init(shared_classifier)
+}
+
+/// `expected_w8.json`: image name -> (probabilities by code, top class).
+pub fn expected() -> serde_json::Map<String, serde_json::Value> {
+    let text = std::fs::read_to_string(reference().join("expected_w8.json")).expect("expected_w8.json");
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+pub fn is_lossless(name: &str) -> bool {
+    [".png", ".bmp", ".gif", ".webp"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+/// Validates `value` against a schema in `schemas/`.
+pub fn assert_valid(schema_file: &str, value: &serde_json::Value) {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("schemas").join(schema_file)).unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{value} does not match {schema_file}: {errors:?}"
+    );
+}

@@ -8,11 +8,13 @@
 
 pub mod core;
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "inference", not(target_arch = "wasm32")))]
 pub mod native;
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "inference", not(target_arch = "wasm32")))]
 pub mod server;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(feature = "inference", target_arch = "wasm32"))]
 pub mod wasm;
 
-pub use crate::core::{Classifier, ClassifyError, LoadTimings, Manifest, PatientMetadata, Prediction};
+pub use crate::core::{ClassifyError, Manifest, PatientMetadata, Prediction};
+#[cfg(feature = "inference")]
+pub use crate::core::{Classifier, LoadTimings};

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Any ONNX image classifier with a manifest works: a tiny NCHW model with logits and no metadata
 //! input, built here from scratch, gives exactly the hand-computed answer.
 

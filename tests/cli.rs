@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The `vibe-opsy` binary: classify (table and JSON), bad inputs, and eval on a synthetic
 //! HAM10000-style folder.
 

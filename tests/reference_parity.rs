@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Parity with `../shared/reference` (TensorFlow preprocessing + onnxruntime outputs) on every
 //! reference image.
 

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! `vibe-opsy serve` as a process: health goes 503 -> 200, SIGTERM lets an in-flight request
 //! finish, then the process exits cleanly.
 

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The HTTP API: `app()` driven with `oneshot`, and the real server over a loopback socket.
 
 mod common;

@@ -1,16 +1,20 @@
 //! The platform-independent core: no file system, threads or clocks, so it builds for wasm32 too.
 
+#[cfg(feature = "inference")]
 pub mod classifier;
 pub mod decode;
 pub mod error;
+#[cfg(feature = "inference")]
 pub mod inference;
 pub mod manifest;
 pub mod metadata;
 pub mod prediction;
 pub mod preprocess;
 
+#[cfg(feature = "inference")]
 pub use classifier::Classifier;
 pub use error::ClassifyError;
+#[cfg(feature = "inference")]
 pub use inference::LoadTimings;
 pub use manifest::Manifest;
 pub use metadata::PatientMetadata;

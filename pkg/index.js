@@ -1,0 +1,173 @@
+// vibe-opsy: the wasm classifier with a friendly API for bundlers (Vite), plain browser ESM and Node >= 20.
+import init, { LesionClassifier } from './generated/vibe_opsy.js';
+
+const DEFAULT_WASM = new URL('./generated/vibe_opsy_bg.wasm', import.meta.url);
+const DEFAULT_MODEL = new URL('./model/sklesion_w8.onnx', import.meta.url);
+const DEFAULT_MANIFEST = new URL('./model/sklesion.manifest.json', import.meta.url);
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+
+/** An error from the classifier; `code` is stable (see README), `message` is meant for people. */
+export class ClassifyError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.name = 'ClassifyError';
+    this.code = code;
+  }
+}
+
+function wrapError(e) {
+  if (e instanceof ClassifyError) return e;
+  const message = e && typeof e.message === 'string' ? e.message : String(e);
+  const code = e && typeof e.code === 'string' ? e.code : 'internal';
+  return new ClassifyError(message, code);
+}
+
+async function readFileUrl(url) {
+  const { readFile } = await import('node:fs/promises');
+  return new Uint8Array(await readFile(url));
+}
+
+/**
+ * Loads bytes from bytes, a Blob, a URL or a string URL/path, reporting progress when it downloads.
+ * @returns {Promise<Uint8Array>}
+ */
+async function loadBytes(source, { onProgress, fetch: fetchImpl = globalThis.fetch, what }) {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  if (typeof Blob !== 'undefined' && source instanceof Blob) return new Uint8Array(await source.arrayBuffer());
+  let url = source;
+  if (typeof source === 'string') {
+    url = isNode && !/^[a-z][a-z0-9+.-]*:/i.test(source) ? new URL(source, `file://${process.cwd()}/`) : new URL(source, globalThis.location?.href);
+  }
+  if (isNode && url.protocol === 'file:') return readFileUrl(url);
+  const response = await fetchImpl(url);
+  if (!response.ok) throw new ClassifyError(`could not download the ${what} (${response.status} ${response.statusText})`, 'download_failed');
+  const total = Number(response.headers.get('content-length')) || undefined;
+  if (!onProgress || !response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  onProgress({ what, loaded, total });
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    onProgress({ what, loaded, total });
+  }
+  const out = new Uint8Array(loaded);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+async function loadManifest(source, options) {
+  if (source && typeof source === 'object' && !(source instanceof URL) && 'classes' in source) return JSON.stringify(source);
+  if (typeof source === 'string' && source.trimStart().startsWith('{')) return source;
+  return new TextDecoder().decode(await loadBytes(source, { ...options, what: 'manifest' }));
+}
+
+let wasmReady;
+
+/** Instantiates the wasm module once; later calls reuse it. */
+export function initWasm(wasm = DEFAULT_WASM, options = {}) {
+  wasmReady ??= (async () => {
+    const source = isNode || !(wasm instanceof URL || typeof wasm === 'string') ? await loadBytes(wasm, { ...options, what: 'engine' }) : wasm;
+    await init({ module_or_path: source });
+  })().catch((e) => {
+    wasmReady = undefined;
+    throw wrapError(e);
+  });
+  return wasmReady;
+}
+
+/** A loaded model. Reuse it for many images; call `free()` (or `using`) when done. */
+export class Classifier {
+  #inner;
+  #manifest;
+  constructor(inner) {
+    this.#inner = inner;
+    this.#manifest = inner.manifest;
+  }
+
+  /** The model manifest: classes (code, label, malignant), inputs, thresholds. */
+  get manifest() {
+    return this.#manifest;
+  }
+
+  /** Milliseconds spent parsing and optimising the model. */
+  get loadTimings() {
+    return this.#live().loadTimings;
+  }
+
+  #live() {
+    if (!this.#inner) throw new ClassifyError('the classifier was freed', 'freed');
+    return this.#inner;
+  }
+
+  /** Classifies an encoded image (JPEG, PNG, GIF, WebP, BMP, TIFF) from bytes or a Blob/File. */
+  async classify(image, metadata) {
+    const bytes = await loadBytes(image, { what: 'image' });
+    return this.classifyBytes(bytes, metadata);
+  }
+
+  /** Synchronous variant of `classify` for bytes already in memory. */
+  classifyBytes(bytes, metadata) {
+    try {
+      return this.#live().classify(bytes, metadata ?? undefined);
+    } catch (e) {
+      throw wrapError(e);
+    }
+  }
+
+  /** Classifies RGBA pixels: an `ImageData`, or a buffer with its width and height. */
+  classifyPixels(pixels, width, height, metadata) {
+    let data = pixels;
+    if (pixels && typeof pixels === 'object' && 'data' in pixels && 'width' in pixels) {
+      metadata = width && typeof width === 'object' ? width : metadata;
+      ({ data, width, height } = pixels);
+    }
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    try {
+      return this.#live().classifyPixels(bytes, width >>> 0, height >>> 0, metadata ?? undefined);
+    } catch (e) {
+      throw wrapError(e);
+    }
+  }
+
+  /** Releases the model's memory. */
+  free() {
+    this.#inner?.free();
+    this.#inner = undefined;
+  }
+
+  [Symbol.dispose ?? Symbol.for('Symbol.dispose')]() {
+    this.free();
+  }
+}
+
+/**
+ * Creates a classifier. With no options it loads the bundled sklesion model.
+ * @param {import('./index.d.ts').ClassifierOptions} [options]
+ */
+export async function createClassifier(options = {}) {
+  const { model = DEFAULT_MODEL, manifest = model === DEFAULT_MODEL ? DEFAULT_MANIFEST : undefined, wasm = DEFAULT_WASM } = options;
+  if (manifest === undefined) throw new ClassifyError('a custom model needs its manifest', 'invalid_manifest');
+  const [, modelBytes, manifestJson] = await Promise.all([
+    initWasm(wasm, options),
+    loadBytes(model, { ...options, what: 'model' }),
+    loadManifest(manifest, options),
+  ]);
+  try {
+    return new Classifier(new LesionClassifier(modelBytes, manifestJson));
+  } catch (e) {
+    throw wrapError(e);
+  }
+}
+
+export { DEFAULT_MODEL, DEFAULT_MANIFEST, DEFAULT_WASM };

@@ -1,0 +1,153 @@
+// The packed npm package (npm pack -> npm install into a temporary project) in Node and in plain
+// browser ESM (no bundler) in headless Chromium: same predictions as the native build within 1e-4,
+// clear errors for bad inputs, and the classifier keeps working after them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync, cpSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, extname } from 'node:path';
+import { ROOT, REFERENCE, IMAGES, nativePredictions, maxDiff, CHROMIUM_ARGS } from './helpers.mjs';
+import Ajv2020 from 'ajv/dist/2020.js';
+
+let project;
+let native;
+const schema = JSON.parse(readFileSync(join(ROOT, 'schemas/prediction.schema.json'), 'utf8'));
+const validate = new Ajv2020({ allErrors: true }).compile(schema);
+
+before(() => {
+  native = nativePredictions();
+  project = mkdtempSync(join(tmpdir(), 'vibe-opsy-pkg-'));
+  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', project, join(ROOT, 'pkg')], { encoding: 'utf8' }).trim().split('\n').pop();
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', '--offline', join(project, tarball)], { cwd: project });
+});
+
+after(() => rmSync(project, { recursive: true, force: true }));
+
+/** Runs a script inside the consumer project, as a user of the installed package would. */
+function runInProject(source) {
+  const file = join(project, `script-${Math.random().toString(36).slice(2)}.mjs`);
+  writeFileSync(file, source);
+  return JSON.parse(execFileSync(process.execPath, [file], { cwd: project, encoding: 'utf8', maxBuffer: 1 << 26 }));
+}
+
+test('Node: installed tarball classifies the reference images like the native build', () => {
+  const results = runInProject(`
+    import { createClassifier } from 'vibe-opsy';
+    import { readFileSync } from 'node:fs';
+    const classifier = await createClassifier();
+    const out = {};
+    for (const name of ${JSON.stringify(IMAGES)}) {
+      out[name] = classifier.classifyBytes(readFileSync(${JSON.stringify(REFERENCE)} + '/images/' + name));
+    }
+    out.__timings = classifier.loadTimings;
+    classifier.free();
+    console.log(JSON.stringify(out));
+  `);
+  for (const name of IMAGES) {
+    const diff = maxDiff(results[name], native[name]);
+    assert.ok(diff <= 1e-4, `${name}: max |diff| ${diff}`);
+    assert.equal(results[name].class, native[name].class);
+    assert.deepEqual(results[name].warnings, native[name].warnings, name);
+    assert.ok(validate(results[name]), `${name}: ${JSON.stringify(validate.errors)}`);
+  }
+  assert.ok(results.__timings.parseMs > 0);
+});
+
+test('Node: bad inputs throw ClassifyError with a code and the classifier keeps working', () => {
+  const results = runInProject(`
+    import { createClassifier, ClassifyError } from 'vibe-opsy';
+    import { readFileSync } from 'node:fs';
+    const good = readFileSync(${JSON.stringify(REFERENCE)} + '/images/lesion_7_2.png');
+    const jpeg = readFileSync(${JSON.stringify(REFERENCE)} + '/images/lesion_7_0.jpg');
+    const classifier = await createClassifier();
+    const cases = {
+      empty: new Uint8Array(0),
+      truncated: jpeg.subarray(0, jpeg.length >> 1),
+      pdf: new TextEncoder().encode('%PDF-1.4 pretend'),
+      html: new TextEncoder().encode('<!DOCTYPE html><html></html>'),
+      heic: new Uint8Array([0,0,0,24,...new TextEncoder().encode('ftypheic'),0,0,0,0,...new TextEncoder().encode('mif1heic')]),
+    };
+    const out = {};
+    for (const [name, bytes] of Object.entries(cases)) {
+      try { classifier.classifyBytes(bytes); out[name] = 'no error'; }
+      catch (e) { out[name] = { isClassifyError: e instanceof ClassifyError, isError: e instanceof Error, code: e.code, message: e.message }; }
+      out[name + '_after'] = classifier.classifyBytes(good).class;
+    }
+    try { classifier.classifyBytes(good, { sex: 'robot' }); } catch (e) { out.metadata = e.code; }
+    try { classifier.classifyPixels(new Uint8Array(10), 2, 2); } catch (e) { out.pixels = e.code; }
+    out.blob = (await classifier.classify(new Blob([good]), { age: 60, sex: 'female', site: 'trunk' })).class;
+    try { await createClassifier({ model: new Uint8Array([1, 2, 3]) }); } catch (e) { out.customWithoutManifest = e.code; }
+    try { await createClassifier({ model: new Uint8Array([1, 2, 3]), manifest: readFileSync(${JSON.stringify(ROOT)} + '/models/sklesion.manifest.json', 'utf8') }); } catch (e) { out.badModel = e.code; }
+    classifier.free();
+    try { classifier.classifyBytes(good); } catch (e) { out.freed = e.code; }
+    console.log(JSON.stringify(out));
+  `);
+  const expected = { empty: 'empty_file', truncated: 'corrupt_image', pdf: 'not_an_image', html: 'not_an_image', heic: 'unsupported_format' };
+  for (const [name, code] of Object.entries(expected)) {
+    assert.equal(results[name].code, code, JSON.stringify(results[name]));
+    assert.ok(results[name].isClassifyError && results[name].isError);
+    assert.ok(results[name].message.length > 10);
+    assert.equal(results[name + '_after'], 'nv', `still works after ${name}`);
+  }
+  assert.match(results.heic.message, /HEIC.*JPEG/);
+  assert.equal(results.metadata, 'invalid_metadata');
+  assert.equal(results.pixels, 'invalid_pixels');
+  assert.equal(results.blob, 'nv');
+  assert.equal(results.customWithoutManifest, 'invalid_manifest');
+  assert.equal(results.badModel, 'model_load_failed');
+  assert.equal(results.freed, 'freed');
+});
+
+test('plain browser ESM (no bundler) in headless Chromium gives the native results', async () => {
+  const { chromium } = await import('playwright-core');
+  const site = mkdtempSync(join(tmpdir(), 'vibe-opsy-esm-'));
+  cpSync(join(project, 'node_modules/vibe-opsy'), join(site, 'vibe-opsy'), { recursive: true, dereference: true });
+  mkdirSync(join(site, 'images'));
+  for (const name of IMAGES) cpSync(join(REFERENCE, 'images', name), join(site, 'images', name));
+  writeFileSync(join(site, 'index.html'), `<!doctype html><meta charset="utf-8"><title>esm</title>
+<script type="module">
+  import { createClassifier } from './vibe-opsy/index.js';
+  window.run = async (names) => {
+    const classifier = await createClassifier();
+    const out = {};
+    for (const name of names) out[name] = await classifier.classify(await (await fetch('images/' + name)).blob());
+    try { classifier.classifyBytes(new Uint8Array(0)); } catch (e) { out.error = { code: e.code, message: e.message }; }
+    out.after = classifier.classifyBytes(new Uint8Array(await (await fetch('images/lesion_7_2.png')).arrayBuffer())).class;
+    return out;
+  };
+</script>`);
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+  const server = createServer((req, res) => {
+    try {
+      const body = readFileSync(join(site, decodeURIComponent(new URL(req.url, 'http://x').pathname)));
+      res.writeHead(200, { 'content-type': types[extname(req.url)] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`http://127.0.0.1:${server.address().port}/index.html`);
+    await page.waitForFunction(() => typeof window.run === 'function');
+    const results = await page.evaluate((names) => window.run(names), IMAGES);
+    for (const name of IMAGES) {
+      const diff = maxDiff(results[name], native[name]);
+      assert.ok(diff <= 1e-4, `${name}: max |diff| ${diff}`);
+    }
+    assert.equal(results.error.code, 'empty_file');
+    assert.equal(results.after, 'nv');
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+    rmSync(site, { recursive: true, force: true });
+  }
+});

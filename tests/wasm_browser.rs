@@ -1,0 +1,117 @@
+//! The wasm build in headless Chromium (wasm-bindgen-test): reference images classified like
+//! onnxruntime, bad inputs throw `Error`s with the core's code and message, and the classifier keeps
+//! working after them.
+#![cfg(target_arch = "wasm32")]
+
+use std::sync::OnceLock;
+use vibe_opsy::wasm::LesionClassifier;
+use vibe_opsy::Prediction;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+static MODEL: &[u8] = include_bytes!("../models/sklesion_w8.onnx");
+static MANIFEST: &str = include_str!("../models/sklesion.manifest.json");
+static EXPECTED: &str = include_str!("../../shared/reference/expected_w8.json");
+
+macro_rules! reference_images {
+    ($($name:literal),* $(,)?) => {
+        [$(($name, &include_bytes!(concat!("../../shared/reference/images/", $name))[..])),*]
+    };
+}
+
+static IMAGES: [(&str, &[u8]); 6] = reference_images!(
+    "lesion_7_2.png",
+    "lesion_7_0.jpg",
+    "v_7_exif6.jpg",
+    "v_7_cmyk.jpg",
+    "v_7_lossless.webp",
+    "v_7_gray16.png",
+);
+
+struct Shared(LesionClassifier);
+// wasm32-unknown-unknown without threads: there is only one thread.
+unsafe impl Sync for Shared {}
+unsafe impl Send for Shared {}
+
+fn classifier() -> &'static LesionClassifier {
+    static C: OnceLock<Shared> = OnceLock::new();
+    &C.get_or_init(|| Shared(LesionClassifier::new(MODEL, MANIFEST).expect("model loads"))).0
+}
+
+fn prediction(value: JsValue) -> Prediction {
+    serde_wasm_bindgen::from_value(value).expect("a Prediction")
+}
+
+#[wasm_bindgen_test]
+fn reference_images_match_onnxruntime() {
+    let expected: serde_json::Value = serde_json::from_str(EXPECTED).unwrap();
+    for (name, bytes) in IMAGES {
+        let got = prediction(classifier().classify(bytes, JsValue::UNDEFINED).expect(name));
+        let lossless = name.ends_with(".png") || name.ends_with(".webp");
+        let tolerance = if lossless { 1e-3 } else { 2e-2 };
+        for (code, p) in expected[name]["probabilities"].as_object().unwrap() {
+            let (ours, theirs) = (got.probabilities[code], p.as_f64().unwrap() as f32);
+            assert!((ours - theirs).abs() <= tolerance, "{name} {code}: {ours} vs {theirs}");
+        }
+        assert_eq!(got.class, expected[name]["top"].as_str().unwrap());
+    }
+}
+
+#[wasm_bindgen_test]
+fn pixels_and_metadata() {
+    let (_, png) = IMAGES[0];
+    let from_file = prediction(classifier().classify(png, JsValue::UNDEFINED).unwrap());
+    let rgba = image::load_from_memory(png).unwrap().to_rgba8();
+    let from_pixels =
+        prediction(classifier().classify_pixels(rgba.as_raw(), rgba.width(), rgba.height(), JsValue::NULL).unwrap());
+    assert_eq!(from_file.probabilities, from_pixels.probabilities);
+    let meta = serde_wasm_bindgen::to_value(&serde_json::json!({ "age": 70, "sex": "male", "site": "back" })).unwrap();
+    let with_meta = prediction(classifier().classify(png, meta).unwrap());
+    assert_ne!(with_meta.probabilities, from_file.probabilities);
+}
+
+fn error_code(result: Result<JsValue, JsValue>) -> (String, String) {
+    let error = result.expect_err("must throw");
+    let error: js_sys::Error = error.into();
+    let code = js_sys::Reflect::get(&error, &"code".into()).unwrap().as_string().unwrap();
+    (code, String::from(error.message()))
+}
+
+#[wasm_bindgen_test]
+fn bad_inputs_throw_clear_errors_and_the_classifier_keeps_working() {
+    let (_, png) = IMAGES[0];
+    let (_, jpeg) = IMAGES[1];
+    let mut bomb = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+    bomb.extend_from_slice(&100_000u32.to_be_bytes());
+    bomb.extend_from_slice(&100_000u32.to_be_bytes());
+    bomb.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    let cases: Vec<(Vec<u8>, &str, &str)> = vec![
+        (vec![], "empty_file", "empty"),
+        (jpeg[..jpeg.len() / 3].to_vec(), "corrupt_image", "truncated"),
+        (b"%PDF-1.4\n".to_vec(), "not_an_image", "PDF"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic".to_vec(), "unsupported_format", "HEIC"),
+        (bomb, "", ""),
+    ];
+    for (bytes, code, words) in cases {
+        let (got_code, message) = error_code(classifier().classify(&bytes, JsValue::UNDEFINED));
+        if code.is_empty() {
+            assert!(got_code == "image_too_large" || got_code == "corrupt_image", "{got_code}: {message}");
+        } else {
+            assert_eq!(got_code, code, "{message}");
+            assert!(message.contains(words), "{message}");
+        }
+        // Still works.
+        assert_eq!(prediction(classifier().classify(png, JsValue::UNDEFINED).unwrap()).class, "nv");
+    }
+    let (code, _) = error_code(classifier().classify_pixels(&[0; 10], 2, 2, JsValue::UNDEFINED));
+    assert_eq!(code, "invalid_pixels");
+    let bad_meta = serde_wasm_bindgen::to_value(&serde_json::json!({ "sex": "robot" })).unwrap();
+    assert_eq!(error_code(classifier().classify(png, bad_meta)).0, "invalid_metadata");
+    let wrong_type = serde_wasm_bindgen::to_value(&serde_json::json!({ "age": "old" })).unwrap();
+    assert_eq!(error_code(classifier().classify(png, wrong_type)).0, "invalid_metadata");
+    let bad_model = LesionClassifier::new(b"nope", MANIFEST).err().expect("bad model throws");
+    let bad_model: js_sys::Error = bad_model.into();
+    assert!(String::from(bad_model.message()).contains("could not load the model"));
+}

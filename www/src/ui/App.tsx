@@ -1,0 +1,101 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { PatientMetadata } from 'vibe-opsy';
+import { localBlocker } from '../engine/choose';
+import {
+  hasCloudConsent,
+  loadSettings,
+  rememberCloudConsent,
+  saveSettings,
+  useClassifier,
+  type Settings,
+} from '../engine/useClassifier';
+import { ConsentDialog } from './ConsentDialog';
+import { UpdateBanner } from './UpdateBanner';
+import { Workspace } from './Workspace';
+import { useWindowDrop } from './useWindowDrop';
+import { SceneSwitch } from '../scene/SceneSwitch';
+
+export function App() {
+  const [settings, setSettings] = useState<Settings>(loadSettings);
+  const [file, setFile] = useState<File>();
+  const [previewUrl, setPreviewUrl] = useState<string>();
+  const previewRef = useRef<string>(undefined);
+  const [metadata, setMetadata] = useState<PatientMetadata>({});
+  const [consentOpen, setConsentOpen] = useState(false);
+  const consentAnswer = useRef<(yes: boolean) => void>(undefined);
+
+  const askConsent = useCallback(() => {
+    if (hasCloudConsent()) return Promise.resolve(true);
+    setConsentOpen(true);
+    return new Promise<boolean>((resolve) => (consentAnswer.current = resolve));
+  }, []);
+  const answerConsent = (yes: boolean) => {
+    if (yes) rememberCloudConsent();
+    setConsentOpen(false);
+    consentAnswer.current?.(yes);
+    consentAnswer.current = undefined;
+  };
+
+  const { status, progress, classify, caps } = useClassifier(settings, askConsent);
+
+  const onFile = useCallback(
+    (f: File) => {
+      if (previewRef.current) URL.revokeObjectURL(previewRef.current);
+      previewRef.current = URL.createObjectURL(f);
+      setPreviewUrl(previewRef.current);
+      setFile(f);
+      void classify(f, metadata);
+    },
+    [classify, metadata],
+  );
+  const onMetadata = (m: PatientMetadata) => {
+    setMetadata(m);
+    if (file) void classify(file, m);
+  };
+  const onSettings = (s: Settings) => {
+    setSettings(s);
+    saveSettings(s);
+  };
+  const dragging = useWindowDrop(onFile);
+
+  useEffect(() => {
+    document.title = status.kind === 'done' ? `${status.answer.prediction.class} — vibe-opsy` : 'vibe-opsy';
+  }, [status]);
+
+  const workspace = (
+    <Workspace
+      file={file}
+      previewUrl={previewUrl}
+      status={status}
+      progress={progress}
+      dragging={dragging}
+      metadata={metadata}
+      settings={settings}
+      localNote={localBlocker(caps)}
+      onFile={onFile}
+      onMetadata={onMetadata}
+      onSettings={onSettings}
+    />
+  );
+
+  return (
+    <>
+      <header className="masthead">
+        <h1>vibe-opsy</h1>
+        <p>Which of seven common skin-lesion types does a dermatoscopic photo most resemble? It runs on your device.</p>
+      </header>
+      <main>
+        <SceneSwitch enabled={settings.scene3d} dragging={dragging} thinking={status.kind === 'working'}>
+          {workspace}
+        </SceneSwitch>
+      </main>
+      <footer className="disclaimer" role="note">
+        <strong>Not a diagnosis — see a doctor.</strong> This is a research and education tool, not a medical device. It misses
+        about 4 in 10 melanomas and will label any photo. Anything new, changing, bleeding or itching should be examined by a
+        doctor, whatever this page says.
+      </footer>
+      <ConsentDialog open={consentOpen} onAnswer={answerConsent} />
+      <UpdateBanner />
+    </>
+  );
+}

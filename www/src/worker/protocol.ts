@@ -1,0 +1,12 @@
+// Messages between the UI thread and the classifier worker.
+import type { Manifest, PatientMetadata, Prediction } from 'vibe-opsy';
+
+export type ToWorker =
+  | { type: 'load' }
+  | { type: 'classify'; id: number; bytes: ArrayBuffer; metadata?: PatientMetadata };
+
+export type FromWorker =
+  | { type: 'progress'; what: string; loaded: number; total?: number }
+  | { type: 'ready'; manifest: Manifest; loadMs: number; parseMs: number; optimizeMs: number }
+  | { type: 'result'; id: number; prediction: Prediction; ms: number }
+  | { type: 'error'; id?: number; code: string; message: string };

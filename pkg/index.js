@@ -24,7 +24,7 @@ function wrapError(e) {
 }
 
 async function readFileUrl(url) {
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
   return new Uint8Array(await readFile(url));
 }
 

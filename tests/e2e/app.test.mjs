@@ -1,0 +1,164 @@
+// End-to-end: the built web app served by `vibe-opsy serve`, driven in headless Debian Chromium.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { ROOT, REFERENCE, CHROMIUM_ARGS, nativePredictions } from '../node/helpers.mjs';
+import { startServer } from './server.mjs';
+
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const GOOD = 'lesion_7_2.png';
+const SECOND = 'v_7_rgba.png';
+let server;
+let native;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  native = nativePredictions([GOOD, SECOND, 'lesion_7_0.jpg']);
+  server = await startServer();
+});
+
+after(() => server?.stop());
+
+async function launch(extraArgs = []) {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/** Drops a file on the page the way a person dragging from the desktop would (synthesised DataTransfer). */
+async function dropFile(page, name, bytes = readFileSync(join(REFERENCE, 'images', name))) {
+  await page.evaluate(
+    ({ name, b64 }) => {
+      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([data], name, { type: 'image/*' }));
+      const target = document.querySelector('[data-testid=dropzone]') ?? document.body;
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        target.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      }
+    },
+    { name, b64: Buffer.from(bytes).toString('base64') },
+  );
+}
+
+/** Reads the shown result and checks it against the native CLI's prediction for the same file. */
+async function assertShowsNative(page, name, engine) {
+  const result = page.locator('[data-testid=result]');
+  await result.waitFor({ timeout: 120_000 });
+  const want = native[name];
+  assert.equal(await result.getAttribute('data-engine'), engine);
+  assert.equal(await page.locator('[data-testid=result-class]').textContent(), want.class);
+  assert.equal(await page.locator('[data-testid=result-label]').textContent(), want.label);
+  assert.equal(await page.locator('[data-testid=result-confidence]').textContent(), `${(want.confidence * 100).toFixed(1)}%`);
+  for (const [code, p] of Object.entries(want.probabilities)) {
+    assert.equal(await page.locator(`[data-testid=prob-${code}]`).textContent(), `${(p * 100).toFixed(1)}%`, `${name} ${code}`);
+  }
+  const flag = await page.locator('[data-testid=cancer-flag]').textContent();
+  assert.match(flag, want.is_cancer ? /is a cancer/ : /not a cancer/);
+}
+
+test('drop an image: on-device result equals the native CLI; then offline after one visit', async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.url);
+    await page.locator('[data-testid=dropzone]').waitFor();
+    await dropFile(page, GOOD);
+    await assertShowsNative(page, GOOD, 'local');
+    assert.match(await page.locator('[data-testid=engine]').textContent(), /on this device/);
+    assert.match(await page.locator('footer').textContent(), /Not a diagnosis/);
+    await page.screenshot({ path: join(ARTIFACTS, 'local-result.png'), fullPage: true });
+
+    // The service worker has precached the shell, the wasm and the model: go offline and reload.
+    assert.equal(await page.evaluate(async () => (await navigator.serviceWorker.ready).active?.state), 'activated');
+    await context.setOffline(true);
+    await page.reload();
+    await page.locator('[data-testid=dropzone]').waitFor({ timeout: 30_000 });
+    await dropFile(page, SECOND);
+    await assertShowsNative(page, SECOND, 'local');
+    await page.screenshot({ path: join(ARTIFACTS, 'offline-result.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('WebAssembly disabled: consent, then the cloud API answers and the page says so', async () => {
+  const browser = await launch(['--js-flags=--noexpose_wasm']);
+  try {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    assert.equal(await page.evaluate(() => typeof WebAssembly), 'undefined');
+    await dropFile(page, GOOD);
+    await page.locator('[data-testid=consent]').waitFor({ state: 'visible' });
+    await page.screenshot({ path: join(ARTIFACTS, 'cloud-consent.png') });
+    await page.locator('[data-testid=consent-yes]').click();
+    await assertShowsNative(page, GOOD, 'cloud');
+    assert.match(await page.locator('[data-testid=engine]').textContent(), /cloud API.*no WebAssembly/);
+    await page.screenshot({ path: join(ARTIFACTS, 'cloud-result.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});
+
+test('forcing the cloud engine in settings sends the image to the API', async () => {
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.locator('summary', { hasText: 'Settings' }).click();
+    await page.getByLabel('Always the cloud API').check();
+    await dropFile(page, 'lesion_7_0.jpg');
+    await page.locator('[data-testid=consent-yes]').click();
+    await assertShowsNative(page, 'lesion_7_0.jpg', 'cloud');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('a corrupt file gives a clear message and the app keeps working', async () => {
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    const jpeg = readFileSync(join(REFERENCE, 'images/lesion_7_0.jpg'));
+    await dropFile(page, 'broken.jpg', jpeg.subarray(0, jpeg.length >> 1));
+    const error = page.locator('[data-testid=error]');
+    await error.waitFor({ timeout: 120_000 });
+    assert.match(await error.textContent(), /corrupt or truncated/);
+    await page.screenshot({ path: join(ARTIFACTS, 'corrupt-file.png'), fullPage: true });
+    await dropFile(page, 'notes.jpg', Buffer.from('just text'));
+    await page.waitForFunction(() => /not an image/.test(document.querySelector('[data-testid=error]')?.textContent ?? ''));
+    await dropFile(page, GOOD);
+    await assertShowsNative(page, GOOD, 'local');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('keyboard only: Tab to the drop zone, Enter opens the file chooser, result is shown', async () => {
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    let focused;
+    for (let i = 0; i < 10 && focused !== 'dropzone'; i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+    }
+    assert.equal(focused, 'dropzone');
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+    await chooser.setFiles(join(REFERENCE, 'images', GOOD));
+    await assertShowsNative(page, GOOD, 'local');
+    // The metadata fields are reachable and labelled; changing one re-runs the prediction.
+    await page.getByLabel('Sex').focus();
+    await page.keyboard.press('ArrowDown');
+    await page.waitForFunction(() => document.querySelector('[data-testid=result]') !== null);
+    await page.screenshot({ path: join(ARTIFACTS, 'keyboard-flow.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});

@@ -8,6 +8,8 @@ total_started=$(date +%s)
 stage "setup" "$ROOT/scripts/setup.sh"
 stage "cargo fmt --check" cargo fmt --all -- --check
 stage "cargo clippy (native, all targets)" cargo clippy --all-targets --quiet -- -D warnings
+stage "cargo clippy (wasm32 boundary and its tests)" \
+  cargo clippy --quiet --release --target wasm32-unknown-unknown --lib --tests -- -D warnings
 stage "cargo test (native)" cargo test --quiet
 if [ -x "$ROOT/scripts/test-wasm.sh" ]; then
   stage "wasm: build, test in Chromium and Node" "$ROOT/scripts/test-wasm.sh"

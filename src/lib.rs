@@ -15,6 +15,6 @@ pub mod server;
 #[cfg(all(feature = "inference", target_arch = "wasm32"))]
 pub mod wasm;
 
-pub use crate::core::{ClassifyError, Manifest, PatientMetadata, Prediction};
 #[cfg(feature = "inference")]
 pub use crate::core::{Classifier, LoadTimings};
+pub use crate::core::{ClassifyError, Manifest, PatientMetadata, Prediction};

@@ -17,7 +17,7 @@ static EXPECTED: &str = include_str!("../../shared/reference/expected_w8.json");
 
 macro_rules! reference_images {
     ($($name:literal),* $(,)?) => {
-        [$(($name, &include_bytes!(concat!("../../shared/reference/images/", $name))[..])),*]
+        [$(($name, include_bytes!(concat!("../../shared/reference/images/", $name)) as &[u8])),*]
     };
 }
 
@@ -37,7 +37,16 @@ unsafe impl Send for Shared {}
 
 fn classifier() -> &'static LesionClassifier {
     static C: OnceLock<Shared> = OnceLock::new();
-    &C.get_or_init(|| Shared(LesionClassifier::new(MODEL, MANIFEST).expect("model loads"))).0
+    &C.get_or_init(|| Shared(LesionClassifier::new(MODEL, MANIFEST).expect("model loads")))
+        .0
+}
+
+/// A plain JS object (not a `Map`), as a JS caller would pass.
+fn js_object(value: serde_json::Value) -> JsValue {
+    use serde::Serialize;
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap()
 }
 
 fn prediction(value: JsValue) -> Prediction {
@@ -53,7 +62,10 @@ fn reference_images_match_onnxruntime() {
         let tolerance = if lossless { 1e-3 } else { 2e-2 };
         for (code, p) in expected[name]["probabilities"].as_object().unwrap() {
             let (ours, theirs) = (got.probabilities[code], p.as_f64().unwrap() as f32);
-            assert!((ours - theirs).abs() <= tolerance, "{name} {code}: {ours} vs {theirs}");
+            assert!(
+                (ours - theirs).abs() <= tolerance,
+                "{name} {code}: {ours} vs {theirs}"
+            );
         }
         assert_eq!(got.class, expected[name]["top"].as_str().unwrap());
     }
@@ -64,10 +76,13 @@ fn pixels_and_metadata() {
     let (_, png) = IMAGES[0];
     let from_file = prediction(classifier().classify(png, JsValue::UNDEFINED).unwrap());
     let rgba = image::load_from_memory(png).unwrap().to_rgba8();
-    let from_pixels =
-        prediction(classifier().classify_pixels(rgba.as_raw(), rgba.width(), rgba.height(), JsValue::NULL).unwrap());
+    let from_pixels = prediction(
+        classifier()
+            .classify_pixels(rgba.as_raw(), rgba.width(), rgba.height(), JsValue::NULL)
+            .unwrap(),
+    );
     assert_eq!(from_file.probabilities, from_pixels.probabilities);
-    let meta = serde_wasm_bindgen::to_value(&serde_json::json!({ "age": 70, "sex": "male", "site": "back" })).unwrap();
+    let meta = js_object(serde_json::json!({ "age": 70, "sex": "male", "site": "back" }));
     let with_meta = prediction(classifier().classify(png, meta).unwrap());
     assert_ne!(with_meta.probabilities, from_file.probabilities);
 }
@@ -75,7 +90,10 @@ fn pixels_and_metadata() {
 fn error_code(result: Result<JsValue, JsValue>) -> (String, String) {
     let error = result.expect_err("must throw");
     let error: js_sys::Error = error.into();
-    let code = js_sys::Reflect::get(&error, &"code".into()).unwrap().as_string().unwrap();
+    let code = js_sys::Reflect::get(&error, &"code".into())
+        .unwrap()
+        .as_string()
+        .unwrap_or_else(|| panic!("no code on error {:?}", String::from(error.message())));
     (code, String::from(error.message()))
 }
 
@@ -91,27 +109,45 @@ fn bad_inputs_throw_clear_errors_and_the_classifier_keeps_working() {
         (vec![], "empty_file", "empty"),
         (jpeg[..jpeg.len() / 3].to_vec(), "corrupt_image", "truncated"),
         (b"%PDF-1.4\n".to_vec(), "not_an_image", "PDF"),
-        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic".to_vec(), "unsupported_format", "HEIC"),
+        (
+            b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic".to_vec(),
+            "unsupported_format",
+            "HEIC",
+        ),
         (bomb, "", ""),
     ];
     for (bytes, code, words) in cases {
         let (got_code, message) = error_code(classifier().classify(&bytes, JsValue::UNDEFINED));
         if code.is_empty() {
-            assert!(got_code == "image_too_large" || got_code == "corrupt_image", "{got_code}: {message}");
+            assert!(
+                got_code == "image_too_large" || got_code == "corrupt_image",
+                "{got_code}: {message}"
+            );
         } else {
             assert_eq!(got_code, code, "{message}");
             assert!(message.contains(words), "{message}");
         }
         // Still works.
-        assert_eq!(prediction(classifier().classify(png, JsValue::UNDEFINED).unwrap()).class, "nv");
+        assert_eq!(
+            prediction(classifier().classify(png, JsValue::UNDEFINED).unwrap()).class,
+            "nv"
+        );
     }
     let (code, _) = error_code(classifier().classify_pixels(&[0; 10], 2, 2, JsValue::UNDEFINED));
     assert_eq!(code, "invalid_pixels");
-    let bad_meta = serde_wasm_bindgen::to_value(&serde_json::json!({ "sex": "robot" })).unwrap();
-    assert_eq!(error_code(classifier().classify(png, bad_meta)).0, "invalid_metadata");
-    let wrong_type = serde_wasm_bindgen::to_value(&serde_json::json!({ "age": "old" })).unwrap();
-    assert_eq!(error_code(classifier().classify(png, wrong_type)).0, "invalid_metadata");
-    let bad_model = LesionClassifier::new(b"nope", MANIFEST).err().expect("bad model throws");
+    let bad_meta = js_object(serde_json::json!({ "sex": "robot" }));
+    assert_eq!(
+        error_code(classifier().classify(png, bad_meta)).0,
+        "invalid_metadata"
+    );
+    let wrong_type = js_object(serde_json::json!({ "age": "old" }));
+    assert_eq!(
+        error_code(classifier().classify(png, wrong_type)).0,
+        "invalid_metadata"
+    );
+    let bad_model = LesionClassifier::new(b"nope", MANIFEST)
+        .err()
+        .expect("bad model throws");
     let bad_model: js_sys::Error = bad_model.into();
     assert!(String::from(bad_model.message()).contains("could not load the model"));
 }

@@ -23,5 +23,7 @@ if [ "$have" != "$want" ]; then
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  stage "npm ci" npm ci --no-audit --no-fund --loglevel=error
+  # Not `npm ci`: vite lists an optional dependency (napi-windows-process-start-time) that this
+  # registry does not hold, which `npm ci` refuses and `npm install` skips; versions come from the lock.
+  stage "npm install (from package-lock.json)" npm install --no-audit --no-fund --loglevel=error
 fi

@@ -1,0 +1,39 @@
+import { Canvas } from '@react-three/fiber';
+import type { ReactNode } from 'react';
+import { MacCase } from './MacCase';
+import { MacRig } from './MacRig';
+import { MacScreen } from './MacScreen';
+
+export interface MacSceneProps {
+  dragging: boolean;
+  thinking: boolean;
+  lowQuality: boolean;
+  reducedMotion: boolean;
+  children: ReactNode;
+}
+
+/** The retro Macintosh whose screen is the app. Loaded lazily; renders only when something changes. */
+export default function MacScene({ dragging, thinking, lowQuality, reducedMotion, children }: MacSceneProps) {
+  return (
+    <div className="mac-stage" data-testid="mac-stage">
+      <Canvas
+        frameloop="demand"
+        dpr={lowQuality ? 1 : [1, 2]}
+        shadows={!lowQuality}
+        camera={{ position: [0, 0.5, 3.6], fov: 32 }}
+        gl={{ antialias: !lowQuality, powerPreference: 'low-power' }}
+        aria-label="A beige compact Macintosh showing the classifier on its screen"
+      >
+        <color attach="background" args={['#f3ecdc']} />
+        <ambientLight intensity={0.7} />
+        <directionalLight position={[3, 4, 5]} intensity={1.4} castShadow={!lowQuality} />
+        <MacRig dragging={dragging} thinking={thinking} reducedMotion={reducedMotion}>
+          <MacCase highlight={dragging} />
+          <MacScreen dragging={dragging} thinking={thinking} reducedMotion={reducedMotion}>
+            {children}
+          </MacScreen>
+        </MacRig>
+      </Canvas>
+    </div>
+  );
+}

@@ -6,6 +6,6 @@ cd "$ROOT"
 "$ROOT/scripts/build-wasm.sh"
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 stage "wasm-bindgen-test (headless Chromium)" \
-  cargo test --quiet --release --target wasm32-unknown-unknown --test wasm_browser
+  cargo test --release --target wasm32-unknown-unknown --test wasm_browser
 stage "native CLI for comparisons" cargo build --quiet --bin vibe-opsy
 stage "npm package: Node + plain browser ESM" node --test --test-concurrency=1 tests/node/

@@ -64,15 +64,54 @@ fn initializer(name: &str, dims: &[i64], data: &[f32]) -> TensorProto {
 
 /// pixels [1,3,8,8] -> GlobalAveragePool -> Flatten -> MatMul W -> Add b -> scores [1,4]
 fn tiny_onnx() -> Vec<u8> {
+    tiny_onnx_with(vec![], vec![initializer("w", &[3, 4], &WEIGHTS)])
+}
+
+/// The same network with W stored int8 per output channel behind `DequantizeLinear` (axis 1), as
+/// the bundled model stores its weights. The scales are exact, so W is reproduced exactly.
+fn tiny_onnx_int8() -> Vec<u8> {
+    let scales: Vec<f32> = (0..4)
+        .map(|k| (0..3).map(|c| WEIGHTS[c * 4 + k].abs()).fold(0f32, f32::max) / 4.0)
+        .collect();
+    let q: Vec<u8> = (0..12)
+        .map(|i| (WEIGHTS[i] / scales[i % 4]).round() as i8 as u8)
+        .collect();
+    let mut dequantize = node("DequantizeLinear", &["w_q", "w_scale", "w_zero"], "w");
+    dequantize.attribute.push(tract_onnx::pb::AttributeProto {
+        name: "axis".into(),
+        r#type: tract_onnx::pb::attribute_proto::AttributeType::Int as i32,
+        i: 1,
+        ..Default::default()
+    });
+    let int8 = |name: &str, dims: &[i64], raw: Vec<u8>| TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: DataType::Int8 as i32,
+        raw_data: raw,
+        ..Default::default()
+    };
+    tiny_onnx_with(
+        vec![dequantize],
+        vec![
+            int8("w_q", &[3, 4], q),
+            initializer("w_scale", &[4], &scales),
+            int8("w_zero", &[4], vec![0; 4]),
+        ],
+    )
+}
+
+fn tiny_onnx_with(mut prefix: Vec<NodeProto>, mut weights: Vec<TensorProto>) -> Vec<u8> {
+    prefix.extend([
+        node("GlobalAveragePool", &["pixels"], "pooled"),
+        node("Flatten", &["pooled"], "flat"),
+        node("MatMul", &["flat", "w"], "mm"),
+        node("Add", &["mm", "b"], "scores"),
+    ]);
+    weights.push(initializer("b", &[4], &BIAS));
     let graph = GraphProto {
         name: "tiny".into(),
-        node: vec![
-            node("GlobalAveragePool", &["pixels"], "pooled"),
-            node("Flatten", &["pooled"], "flat"),
-            node("MatMul", &["flat", "w"], "mm"),
-            node("Add", &["mm", "b"], "scores"),
-        ],
-        initializer: vec![initializer("w", &[3, 4], &WEIGHTS), initializer("b", &[4], &BIAS)],
+        node: prefix,
+        initializer: weights,
         input: vec![value_info("pixels", &[1, 3, 8, 8])],
         output: vec![value_info("scores", &[1, 4])],
         ..Default::default()
@@ -130,7 +169,16 @@ fn png(rgb: [u8; 3], w: u32, h: u32) -> Vec<u8> {
 
 #[test]
 fn tiny_nchw_logits_model_gives_the_hand_computed_answer() {
-    let (classifier, _) = Classifier::new(&tiny_onnx(), tiny_manifest(), &|| 0.0).unwrap();
+    check_hand_computed(&tiny_onnx());
+}
+
+#[test]
+fn int8_weights_behind_dequantize_linear_give_the_same_answer() {
+    check_hand_computed(&tiny_onnx_int8());
+}
+
+fn check_hand_computed(onnx: &[u8]) {
+    let (classifier, _) = Classifier::new(onnx, tiny_manifest(), &|| 0.0).unwrap();
     for (rgb, class) in [
         ([230, 40, 30], "red"),
         ([20, 210, 40], "green"),

@@ -9,6 +9,7 @@ use tract_onnx::prelude::*;
 use super::error::ClassifyError;
 use super::manifest::Manifest;
 use super::preprocess::InputTensor;
+use super::weights;
 
 /// A model ready to run: parsed, shapes fixed to batch 1, optimised.
 pub struct Engine {
@@ -39,9 +40,13 @@ impl Engine {
         clock: &dyn Fn() -> f64,
     ) -> Result<(Engine, LoadTimings), ClassifyError> {
         let t0 = clock();
-        let mut model = tract_onnx::onnx()
-            .model_for_read(&mut Cursor::new(onnx))
+        let onnx_parser = tract_onnx::onnx();
+        let mut proto = onnx_parser
+            .proto_model_for_read(&mut Cursor::new(onnx))
             .map_err(load_err)?;
+        weights::dequantize_constant_weights(&mut proto);
+        let mut model = onnx_parser.model_for_proto_model(&proto).map_err(load_err)?;
+        drop(proto);
         let t1 = clock();
 
         let input_names: Vec<String> = model

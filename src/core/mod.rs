@@ -10,6 +10,8 @@ pub mod manifest;
 pub mod metadata;
 pub mod prediction;
 pub mod preprocess;
+#[cfg(feature = "inference")]
+pub mod weights;
 
 #[cfg(feature = "inference")]
 pub use classifier::Classifier;

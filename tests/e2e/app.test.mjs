@@ -146,6 +146,8 @@ test('keyboard only: Tab to the drop zone, Enter opens the file chooser, result 
   try {
     const page = await browser.newPage();
     await page.goto(server.url);
+    // Start once the layout has settled (the 3D screen, or the final 2D layout).
+    await page.waitForSelector('[data-testid=ui-3d], [data-testid=ui-2d]:not([data-reason="loading 3D"])');
     let focused;
     for (let i = 0; i < 10 && focused !== 'dropzone'; i++) {
       await page.keyboard.press('Tab');

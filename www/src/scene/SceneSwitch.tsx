@@ -1,6 +1,8 @@
-import { lazy, Suspense, useMemo, type ReactNode } from 'react';
+import { lazy, Suspense, useMemo, useState, type ReactNode } from 'react';
+import { createPortal } from 'react-dom';
 import { chooseScene, prefersReducedMotion } from './capabilities';
 import { SceneErrorBoundary } from './SceneErrorBoundary';
+import { WorkspaceSlot } from './WorkspaceSlot';
 
 // three.js and react-three-fiber live in their own chunk, fetched after the 2D UI is usable.
 const MacScene = lazy(() => import('./MacScene'));
@@ -15,19 +17,32 @@ export interface SceneProps {
 /** Shows the UI on the 3D Macintosh's screen when the device can, else (and until then) flat. */
 export function SceneSwitch({ enabled, dragging, thinking, children }: SceneProps) {
   const scene = useMemo(() => chooseScene(enabled), [enabled]);
-  const flat = (
-    <div className="flat" data-testid="ui-2d" data-reason={scene.mode === '2d' ? scene.reason : 'loading 3D'}>
-      {children}
+  // The workspace renders once into this detached element, which the 2D or 3D layout then hosts.
+  const [container] = useState(() => {
+    const el = document.createElement('div');
+    el.className = 'workspace-host';
+    return el;
+  });
+  const slot = <WorkspaceSlot container={container} />;
+  const flat = (reason: string) => (
+    <div className="flat" data-testid="ui-2d" data-reason={reason}>
+      {slot}
     </div>
   );
-  if (scene.mode === '2d') return flat;
   return (
-    <SceneErrorBoundary fallback={flat}>
-      <Suspense fallback={flat}>
-        <MacScene dragging={dragging} thinking={thinking} lowQuality={scene.lowQuality} reducedMotion={prefersReducedMotion()}>
-          {children}
-        </MacScene>
-      </Suspense>
-    </SceneErrorBoundary>
+    <>
+      {createPortal(children, container)}
+      {scene.mode === '2d' ? (
+        flat(scene.reason)
+      ) : (
+        <SceneErrorBoundary fallback={flat('the 3D interface failed')}>
+          <Suspense fallback={flat('loading 3D')}>
+            <MacScene dragging={dragging} thinking={thinking} lowQuality={scene.lowQuality} reducedMotion={prefersReducedMotion()}>
+              {slot}
+            </MacScene>
+          </Suspense>
+        </SceneErrorBoundary>
+      )}
+    </>
   );
 }

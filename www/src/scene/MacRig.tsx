@@ -3,8 +3,9 @@ import { useEffect, useRef, type ReactNode } from 'react';
 import type { Group } from 'three';
 
 /**
- * Moves the Mac: a gentle sway toward the pointer, a lean toward a file being dragged over, a small
- * bob while thinking. Renders on demand: frames are requested only while something moves.
+ * Moves the Mac: a gentle sway toward the pointer, a lean toward a file being dragged over, a nod
+ * while thinking. Renders on demand: frames are requested only until the pose settles, so the GPU
+ * (or a software renderer) is idle while the model runs.
  */
 export function MacRig({ children, dragging, thinking, reducedMotion }: { children: ReactNode; dragging: boolean; thinking: boolean; reducedMotion: boolean }) {
   const group = useRef<Group>(null);
@@ -23,20 +24,18 @@ export function MacRig({ children, dragging, thinking, reducedMotion }: { childr
 
   useEffect(() => invalidate(), [dragging, thinking, invalidate]);
 
-  useFrame(({ clock }) => {
+  useFrame(() => {
     const g = group.current;
     if (!g || reducedMotion) return;
     const targetY = pointer.current.x * 0.12;
-    const targetX = pointer.current.y * 0.05 + (dragging ? -0.1 : 0);
+    const targetX = pointer.current.y * 0.05 + (dragging ? -0.1 : 0) + (thinking ? 0.06 : 0);
     const targetZ = dragging ? 0.25 : 0;
-    const bob = thinking ? Math.sin(clock.elapsedTime * 6) * 0.015 : 0;
     const k = 0.12;
     g.rotation.y += (targetY - g.rotation.y) * k;
     g.rotation.x += (targetX - g.rotation.x) * k;
     g.position.z += (targetZ - g.position.z) * k;
-    g.position.y = bob;
     const moving =
-      Math.abs(targetY - g.rotation.y) > 1e-3 || Math.abs(targetX - g.rotation.x) > 1e-3 || Math.abs(targetZ - g.position.z) > 1e-3 || thinking;
+      Math.abs(targetY - g.rotation.y) > 1e-3 || Math.abs(targetX - g.rotation.x) > 1e-3 || Math.abs(targetZ - g.position.z) > 1e-3;
     if (moving) invalidate();
   });
 

@@ -1,6 +1,6 @@
-import { lazy, Suspense, useMemo, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
-import { chooseScene, prefersReducedMotion } from './capabilities';
+import { chooseScene, prefersReducedMotion, type SceneMode } from './capabilities';
 import { SceneErrorBoundary } from './SceneErrorBoundary';
 import { WorkspaceSlot } from './WorkspaceSlot';
 
@@ -16,7 +16,13 @@ export interface SceneProps {
 
 /** Shows the UI on the 3D Macintosh's screen when the device can, else (and until then) flat. */
 export function SceneSwitch({ enabled, dragging, thinking, children }: SceneProps) {
-  const scene = useMemo(() => chooseScene(enabled), [enabled]);
+  // Decided after the first paint: probing WebGL creates a context, which can take hundreds of
+  // milliseconds with a software renderer, and the 2D UI must not wait for it.
+  const [scene, setScene] = useState<SceneMode>({ mode: '2d', reason: 'loading 3D' });
+  useEffect(() => {
+    const timer = setTimeout(() => setScene(chooseScene(enabled)), 0);
+    return () => clearTimeout(timer);
+  }, [enabled]);
   // The workspace renders once into this detached element, which the 2D or 3D layout then hosts.
   const [container] = useState(() => {
     const el = document.createElement('div');

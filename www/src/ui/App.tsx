@@ -89,7 +89,7 @@ export function App() {
           {workspace}
         </SceneSwitch>
       </main>
-      <footer className="disclaimer" role="note">
+      <footer className="disclaimer">
         <strong>Not a diagnosis — see a doctor.</strong> This is a research and education tool, not a medical device. It misses
         about 4 in 10 melanomas and will label any photo. Anything new, changing, bleeding or itching should be examined by a
         doctor, whatever this page says.

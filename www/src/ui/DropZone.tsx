@@ -21,7 +21,6 @@ export function DropZone({ onFile, dragging, busy }: { onFile: (file: File) => v
         className={`dropzone${dragging ? ' dragging' : ''}`}
         role="button"
         tabIndex={0}
-        aria-label="Choose a photo of a skin lesion, or drop one anywhere on the page"
         aria-busy={busy}
         data-testid="dropzone"
         onClick={open}

@@ -16,13 +16,22 @@ export interface SceneProps {
 
 /** Shows the UI on the 3D Macintosh's screen when the device can, else (and until then) flat. */
 export function SceneSwitch({ enabled, dragging, thinking, children }: SceneProps) {
-  // Decided after the first paint: probing WebGL creates a context, which can take hundreds of
-  // milliseconds with a software renderer, and the 2D UI must not wait for it.
-  const [scene, setScene] = useState<SceneMode>({ mode: '2d', reason: 'loading 3D' });
+  // Decided when the page is idle and no classification is running: probing WebGL creates a
+  // context (hundreds of milliseconds with a software renderer) and the 3D chunk is 260 KB gzip of
+  // JavaScript to compile, and neither may delay the 2D UI or the first result.
+  const [decision, setDecision] = useState<{ enabled: boolean; scene: SceneMode }>();
+  const scene: SceneMode = decision?.enabled === enabled ? decision.scene : { mode: '2d', reason: 'loading 3D' };
+  const decided = decision?.enabled === enabled;
   useEffect(() => {
-    const timer = setTimeout(() => setScene(chooseScene(enabled)), 0);
+    if (thinking || decided) return;
+    const decide = () => setDecision({ enabled, scene: chooseScene(enabled) });
+    if (typeof requestIdleCallback === 'function') {
+      const id = requestIdleCallback(decide, { timeout: 2000 });
+      return () => cancelIdleCallback(id);
+    }
+    const timer = setTimeout(decide, 200);
     return () => clearTimeout(timer);
-  }, [enabled]);
+  }, [enabled, thinking, decided]);
   // The workspace renders once into this detached element, which the 2D or 3D layout then hosts.
   const [container] = useState(() => {
     const el = document.createElement('div');

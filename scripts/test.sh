@@ -14,6 +14,7 @@ stage "cargo test (native)" cargo test --quiet
 if [ -x "$ROOT/scripts/test-wasm.sh" ]; then
   stage "wasm: build, test in Chromium and Node" "$ROOT/scripts/test-wasm.sh"
 fi
+stage "deployment manifests" "$ROOT/scripts/validate-deploy.sh"
 if [ -f "$ROOT/package.json" ] && grep -q '"test:web"' "$ROOT/package.json"; then
   stage "web app: typecheck, lint, unit and browser tests" npm run --silent test:web
 fi

@@ -177,3 +177,18 @@ fn rgba_pixels_give_the_same_result_as_the_encoded_file() {
     assert_eq!(from_file.probabilities, from_pixels.probabilities);
     assert_eq!(from_pixels.image.format, "pixels");
 }
+
+#[test]
+fn tiff_container_of_the_same_pixels_decodes_like_png() {
+    let classifier = common::classifier();
+    let png = std::fs::read(common::reference().join("images/lesion_7_2.png")).unwrap();
+    let pixels = image::load_from_memory(&png).unwrap();
+    let mut tiff = std::io::Cursor::new(Vec::new());
+    pixels.write_to(&mut tiff, image::ImageFormat::Tiff).unwrap();
+    let from_png = classifier.classify(&png, &PatientMetadata::default()).unwrap();
+    let from_tiff = classifier
+        .classify(tiff.get_ref(), &PatientMetadata::default())
+        .unwrap();
+    assert_eq!(from_tiff.image.format, "TIFF");
+    assert_eq!(from_png.probabilities, from_tiff.probabilities);
+}

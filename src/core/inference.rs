@@ -27,6 +27,11 @@ pub struct LoadTimings {
     pub optimize_ms: f64,
 }
 
+/// Names of the nodes behind `outlets` (the model's inputs or outputs, in order).
+fn outlet_names(model: &InferenceModel, outlets: &[OutletId]) -> Vec<String> {
+    outlets.iter().map(|o| model.node(o.node).name.clone()).collect()
+}
+
 fn load_err(e: impl std::fmt::Display) -> ClassifyError {
     ClassifyError::ModelLoad(format!("{e:#}"))
 }
@@ -49,12 +54,7 @@ impl Engine {
         drop(proto);
         let t1 = clock();
 
-        let input_names: Vec<String> = model
-            .input_outlets()
-            .map_err(load_err)?
-            .iter()
-            .map(|o| model.node(o.node).name.clone())
-            .collect();
+        let input_names = outlet_names(&model, model.input_outlets().map_err(load_err)?);
         let slot_of = |name: &str| {
             input_names.iter().position(|n| n == name).ok_or_else(|| {
                 ClassifyError::ModelLoad(format!(
@@ -90,12 +90,7 @@ impl Engine {
             .with_input_fact(image_slot, f32::fact(shape).into())
             .map_err(load_err)?;
 
-        let output_names: Vec<String> = model
-            .output_outlets()
-            .map_err(load_err)?
-            .iter()
-            .map(|o| model.node(o.node).name.clone())
-            .collect();
+        let output_names = outlet_names(&model, model.output_outlets().map_err(load_err)?);
         let output_slot = output_names
             .iter()
             .position(|n| *n == manifest.output.name)

@@ -3,7 +3,7 @@
 # golden outputs in models/golden/. Offline-capable with a PyPI mirror; needs ~1.5 GB for the venv.
 #
 #   models/regenerate.sh            # writes models/sklesion_w8.onnx (and a float32 copy in the work dir)
-#   WORK=/tmp/sk models/regenerate.sh
+#   WORK=/tmp/sk OUT=/tmp/sk/check.onnx models/regenerate.sh   (verify only, leave models/ alone)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="${WORK:-${XDG_CACHE_HOME:-$HOME/.cache}/vibe-opsy-regenerate}"
@@ -26,7 +26,7 @@ rm -rf "$work/pkg" && mkdir -p "$work/pkg" && (cd "$work/pkg" && "$work/venv/bin
 "$work/venv/bin/python" "$here/regenerate.py" \
   --keras "$work/pkg/sklesion/model.keras" \
   --work "$work" \
-  --out "$here/sklesion_w8.onnx" \
+  --out "${OUT:-$here/sklesion_w8.onnx}" \
   --golden "$here/golden"
-sha256sum "$here/sklesion_w8.onnx"
+sha256sum "${OUT:-$here/sklesion_w8.onnx}"
 echo "Update sha256 in models/sklesion.manifest.json if it changed (outputs are what must match)."

@@ -25,8 +25,14 @@ def export_onnx(keras_path: pathlib.Path, work: pathlib.Path) -> pathlib.Path:
     return f32
 
 
+# Weights smaller than this stay float32 (the bundled file leaves the first conv, one depthwise conv
+# and the metadata branch's first Dense in float: 864, 576 and 224 values).
+MIN_ELEMENTS = 1024
+
+
 def quantise_weights(src: pathlib.Path, dst: pathlib.Path) -> None:
-    """Conv/MatMul weight initializers -> int8 per output channel (symmetric, scale = max/127)."""
+    """Conv/MatMul weight initializers with >= MIN_ELEMENTS values -> int8 per output channel
+    (symmetric, scale = max/127)."""
     import onnx
     from onnx import helper, numpy_helper
 
@@ -38,6 +44,9 @@ def quantise_weights(src: pathlib.Path, dst: pathlib.Path) -> None:
         if node.op_type in ("Conv", "MatMul") and len(node.input) > 1 and node.input[1] in inits:
             name = node.input[1]
             w = numpy_helper.to_array(inits[name]).astype(np.float32)
+            if w.size < MIN_ELEMENTS:
+                new_nodes.append(node)
+                continue
             axis = 0 if node.op_type == "Conv" else w.ndim - 1
             reduce_axes = tuple(a for a in range(w.ndim) if a != axis)
             scale = np.abs(w).max(axis=reduce_axes) / 127.0

@@ -10,6 +10,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { brotliCompressSync, gzipSync, constants } from 'node:zlib';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// Another build of the package (e.g. the +relaxed-simd variant from bench/wasm-variant.sh) can be
+// measured instead of pkg/ with VIBE_OPSY_PKG=/path/to/pkg.
+const PKG = resolve(process.env.VIBE_OPSY_PKG ?? join(ROOT, 'pkg'));
 const MODEL = join(ROOT, 'models/sklesion_w8.onnx');
 const IMAGE = join(ROOT, 'samples/lesion_7_2.png');
 const TENSOR = join(ROOT, 'models/golden/tensors/lesion_7_2.png.f32');
@@ -57,7 +60,7 @@ async function measureOrt(load) {
 
 const nodeLoad = (what) =>
   ({
-    pkg: pathToFileURL(join(ROOT, 'pkg/index.js')).href,
+    pkg: pathToFileURL(join(PKG, 'index.js')).href,
     ort: 'onnxruntime-web',
     image: new Uint8Array(readFileSync(IMAGE)),
     model: new Uint8Array(readFileSync(MODEL)),
@@ -73,14 +76,15 @@ if (process.argv[2] === '--child') {
 // ---- orchestration ----
 const rounds = Number(process.argv[2] ?? 3);
 const results = { node: { ours: [], ort: [] }, chromium: { ours: [], ort: [] } };
-const child = (which) => JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', which], { cwd: ROOT, encoding: 'utf8' }));
+const child = (which) =>
+  JSON.parse(execFileSync(process.execPath, [...(process.env.NODE_WASM_FLAGS ? process.env.NODE_WASM_FLAGS.split(' ') : []), fileURLToPath(import.meta.url), '--child', which], { cwd: ROOT, encoding: 'utf8' }));
 for (let r = 0; r < rounds; r++) {
   results.node.ours.push(child('ours'));
   results.node.ort.push(child('ort'));
 }
 
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
-const routes = { '/pkg/': join(ROOT, 'pkg/'), '/ort/': ORT_DIST + '/', '/data/': ROOT + '/' };
+const routes = { '/pkg/': PKG + '/', '/ort/': ORT_DIST + '/', '/data/': ROOT + '/' };
 const page = `<!doctype html><meta charset="utf-8"><script type="module">
 const fetchBytes = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
 const load = (what) => ({ pkg: '/pkg/index.js', ort: '/ort/ort.wasm.min.mjs', image: fetchBytes('/data/samples/lesion_7_2.png'),
@@ -130,9 +134,9 @@ const sizes = (files) => {
     brotli: sum(all.map((b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length)),
   };
 };
-const ourEngine = sizes([join(ROOT, 'pkg/generated/vibe_opsy_bg.wasm'), join(ROOT, 'pkg/generated/vibe_opsy.js'), join(ROOT, 'pkg/index.js')]);
+const ourEngine = sizes([join(PKG, 'generated/vibe_opsy_bg.wasm'), join(PKG, 'generated/vibe_opsy.js'), join(PKG, 'index.js')]);
 const ortEngine = sizes([join(ORT_DIST, 'ort-wasm-simd-threaded.wasm'), join(ORT_DIST, 'ort-wasm-simd-threaded.mjs'), join(ORT_DIST, 'ort.wasm.min.mjs')]);
-const ourWasm = sizes([join(ROOT, 'pkg/generated/vibe_opsy_bg.wasm')]);
+const ourWasm = sizes([join(PKG, 'generated/vibe_opsy_bg.wasm')]);
 const model = sizes([MODEL]);
 
 const mb = (n) => (n / 1e6).toFixed(2);

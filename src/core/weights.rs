@@ -33,23 +33,16 @@ pub fn dequantize_constant_weights(model: &mut ModelProto) -> usize {
         }
     }
     graph.node = kept_nodes;
-    let count = folded.len();
-    graph.initializer.extend(folded);
-    // Drop the int8 originals nothing reads any more.
-    let used: HashSet<&str> = graph
+    // Drop the int8 originals nothing reads any more, then add their float32 versions.
+    let used: HashSet<String> = graph
         .node
         .iter()
-        .flat_map(|n| n.input.iter().map(String::as_str))
-        .chain(graph.output.iter().map(|o| o.name.as_str()))
+        .flat_map(|n| n.input.iter().cloned())
+        .chain(graph.output.iter().map(|o| o.name.clone()))
         .collect();
-    let used: HashSet<String> = used.into_iter().map(str::to_string).collect();
-    let dequantised_outputs: HashSet<String> = graph.initializer[graph.initializer.len() - count..]
-        .iter()
-        .map(|t| t.name.clone())
-        .collect();
-    graph
-        .initializer
-        .retain(|t| used.contains(&t.name) || dequantised_outputs.contains(&t.name));
+    graph.initializer.retain(|t| used.contains(&t.name));
+    let count = folded.len();
+    graph.initializer.extend(folded);
     count
 }
 

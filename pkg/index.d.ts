@@ -97,7 +97,7 @@ export interface ClassifierOptions {
   model?: Source;
   /** Its manifest: an object, JSON text, or a URL/path. Required with a custom model. */
   manifest?: Manifest | Source;
-  /** The .wasm engine: bytes or URL. Default: the one beside this file. */
+  /** The .wasm engine: bytes or URL. Default: the build beside this file that suits this engine (`defaultEngine()`). */
   wasm?: Source;
   /** Download progress of the engine, model and manifest. */
   onProgress?: (progress: Progress) => void;
@@ -107,6 +107,8 @@ export interface ClassifierOptions {
 
 export class Classifier implements Disposable {
   readonly manifest: Manifest;
+  /** Which build of the engine runs this classifier. */
+  readonly engine: EngineBuild;
   /** Milliseconds spent parsing and optimising the model. */
   readonly loadTimings: { parseMs: number; optimizeMs: number };
   /** Classifies an encoded image (JPEG, PNG, GIF, WebP, BMP, TIFF). */
@@ -130,4 +132,16 @@ export function initWasm(wasm?: Source, options?: Pick<ClassifierOptions, 'onPro
 
 export const DEFAULT_MODEL: URL;
 export const DEFAULT_MANIFEST: URL;
+/** The plain WebAssembly SIMD build (runs wherever WebAssembly SIMD does). */
 export const DEFAULT_WASM: URL;
+/** Same as DEFAULT_WASM. */
+export const SIMD128_WASM: URL;
+/** The build whose matmul kernel uses relaxed-SIMD fused multiply-add (faster where supported). */
+export const RELAXED_SIMD_WASM: URL;
+
+/** Which build of the engine runs. */
+export type EngineBuild = 'relaxed-simd' | 'simd128' | 'custom';
+/** Whether this JavaScript engine validates relaxed SIMD (Chrome/Edge >= 114, Node >= 22, ...). */
+export function supportsRelaxedSimd(): boolean;
+/** The build `initWasm` loads when given no `wasm`. */
+export function defaultEngine(): Exclude<EngineBuild, 'custom'>;

@@ -1,7 +1,12 @@
 // vibe-opsy: the wasm classifier with a friendly API for bundlers (Vite), plain browser ESM and Node >= 20.
 import init, { LesionClassifier } from './generated/vibe_opsy.js';
 
-const DEFAULT_WASM = new URL('./generated/vibe_opsy_bg.wasm', import.meta.url);
+// Two builds of the same engine (same exports, one glue file): plain WebAssembly SIMD, and one whose
+// matmul kernel uses relaxed-SIMD fused multiply-add. The second is used where the engine has it.
+const SIMD128_WASM = new URL('./generated/vibe_opsy_bg.wasm', import.meta.url);
+const RELAXED_SIMD_WASM = new URL('./generated/vibe_opsy_relaxed_bg.wasm', import.meta.url);
+/** The build that runs on every engine with WebAssembly SIMD. */
+const DEFAULT_WASM = SIMD128_WASM;
 const DEFAULT_MODEL = new URL('./model/sklesion_w8.onnx', import.meta.url);
 const DEFAULT_MANIFEST = new URL('./model/sklesion.manifest.json', import.meta.url);
 
@@ -72,13 +77,40 @@ async function loadManifest(source, options) {
   return new TextDecoder().decode(await loadBytes(source, { ...options, what: 'manifest' }));
 }
 
-let wasmReady;
+// A module with one function using f32x4.relaxed_madd: it validates only where relaxed SIMD is on.
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0, 65, 1, 253, 15, 65, 1, 253, 15,
+  65, 1, 253, 15, 253, 133, 2, 11,
+]);
 
-/** Instantiates the wasm module once; later calls reuse it. */
-export function initWasm(wasm = DEFAULT_WASM, options = {}) {
+/** Whether this JavaScript engine runs relaxed SIMD (Chrome/Edge ≥ 114, Node ≥ 22, ...). */
+export function supportsRelaxedSimd() {
+  try {
+    return WebAssembly.validate(RELAXED_SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/** The engine build `initWasm` loads by default here: `'relaxed-simd'` or `'simd128'`. */
+export function defaultEngine() {
+  return supportsRelaxedSimd() ? 'relaxed-simd' : 'simd128';
+}
+
+let wasmReady;
+let loadedEngine;
+
+/**
+ * Instantiates the wasm module once; later calls reuse it. Without `wasm` it picks the build for
+ * this engine (see `defaultEngine`); `wasm` may be a URL, a path (Node), bytes or a `Response`.
+ */
+export function initWasm(wasm, options = {}) {
   wasmReady ??= (async () => {
-    const source = isNode || !(wasm instanceof URL || typeof wasm === 'string') ? await loadBytes(wasm, { ...options, what: 'engine' }) : wasm;
+    const engine = wasm === undefined ? defaultEngine() : 'custom';
+    const chosen = wasm ?? (engine === 'relaxed-simd' ? RELAXED_SIMD_WASM : SIMD128_WASM);
+    const source = isNode || !(chosen instanceof URL || typeof chosen === 'string') ? await loadBytes(chosen, { ...options, what: 'engine' }) : chosen;
     await init({ module_or_path: source });
+    loadedEngine = engine;
   })().catch((e) => {
     wasmReady = undefined;
     throw wrapError(e);
@@ -98,6 +130,11 @@ export class Classifier {
   /** The model manifest: classes (code, label, malignant), inputs, thresholds. */
   get manifest() {
     return this.#manifest;
+  }
+
+  /** Which engine build runs: `'relaxed-simd'`, `'simd128'`, or `'custom'` (a `wasm` passed in). */
+  get engine() {
+    return loadedEngine;
   }
 
   /** Milliseconds spent parsing and optimising the model. */
@@ -156,7 +193,7 @@ export class Classifier {
  * @param {import('./index.d.ts').ClassifierOptions} [options]
  */
 export async function createClassifier(options = {}) {
-  const { model = DEFAULT_MODEL, manifest = model === DEFAULT_MODEL ? DEFAULT_MANIFEST : undefined, wasm = DEFAULT_WASM } = options;
+  const { model = DEFAULT_MODEL, manifest = model === DEFAULT_MODEL ? DEFAULT_MANIFEST : undefined, wasm } = options;
   if (manifest === undefined) throw new ClassifyError('a custom model needs its manifest', 'invalid_manifest');
   const [, modelBytes, manifestJson] = await Promise.all([
     initWasm(wasm, options),
@@ -170,4 +207,4 @@ export async function createClassifier(options = {}) {
   }
 }
 
-export { DEFAULT_MODEL, DEFAULT_MANIFEST, DEFAULT_WASM };
+export { DEFAULT_MODEL, DEFAULT_MANIFEST, DEFAULT_WASM, SIMD128_WASM, RELAXED_SIMD_WASM };

@@ -151,3 +151,127 @@ fn bad_inputs_throw_clear_errors_and_the_classifier_keeps_working() {
     let bad_model: js_sys::Error = bad_model.into();
     assert!(String::from(bad_model.message()).contains("could not load the model"));
 }
+
+/// The 4×8 matmul kernel vibe-opsy registers with tract (src/core/wasm_matmul.rs): tract picks it
+/// for f32 GEMM, and every fused operation tract can hand it gives the scalar answer.
+mod matmul_kernel {
+    use tract_linalg::mmm::{FusedKerSpec, OutputStoreKer, Query};
+    use tract_linalg::MmmDispatch;
+    use tract_onnx::prelude::DatumType;
+    use vibe_opsy::core::wasm_matmul::{run_tile_program, KERNEL_NAME};
+    use wasm_bindgen_test::*;
+
+    const MR: usize = 4;
+    const NR: usize = 8;
+
+    #[wasm_bindgen_test]
+    fn tract_dispatches_f32_gemm_to_it_and_gemv_to_its_own() {
+        let dispatch = MmmDispatch::native();
+        for (m, k, n) in [(728, 728, 256), (32, 27, 15876), (7, 3, 9)] {
+            let q = Query::plain(DatumType::F32, Some(m), Some(k), Some(n));
+            assert_eq!(dispatch.pick(&q).expect("a kernel").0.name(), KERNEL_NAME);
+        }
+        let gemv = Query::plain(DatumType::F32, Some(728), Some(728), Some(1));
+        assert_ne!(dispatch.pick(&gemv).expect("a kernel").0.name(), KERNEL_NAME);
+    }
+
+    fn values(n: usize, seed: f32) -> Vec<f32> {
+        (0..n).map(|i| (i as f32 * 0.37 + seed).sin() * 2.0).collect()
+    }
+
+    #[wasm_bindgen_test]
+    fn fused_operations_match_scalar_arithmetic() {
+        let k = 37;
+        let a = values(k * MR, 0.1); // packed: a[i * MR + row]
+        let b = values(k * NR, 0.7); // packed: b[i * NR + col]
+        let rows = values(MR, 1.3);
+        let cols = values(NR, 2.9);
+        let addend = values(MR * NR, 4.1); // row-major, for AddUnicast
+        let reference = |r: usize, c: usize| {
+            let mut x: f32 = (0..k).map(|i| a[i * MR + r] * b[i * NR + c]).sum();
+            x += rows[r]; // PerRowAdd
+            x *= cols[c]; // PerColMul
+            x = x.max(-0.5); // ScalarMax
+            x -= rows[r]; // PerRowSubF: acc - row
+            x += addend[r * NR + c]; // AddUnicast
+            x + rows[r] * cols[c] // AddRowColProducts
+        };
+        // contiguous rows (vector store) and a transposed, strided store
+        for transposed in [false, true] {
+            let mut out = vec![f32::NAN; MR * NR];
+            let (row_stride, col_stride) = if transposed {
+                (4, (MR * 4) as isize)
+            } else {
+                ((NR * 4) as isize, 4)
+            };
+            let store = OutputStoreKer {
+                ptr: out.as_mut_ptr() as *mut u8,
+                row_byte_stride: row_stride,
+                col_byte_stride: col_stride,
+                item_size: 4,
+            };
+            let unicast = OutputStoreKer {
+                ptr: addend.as_ptr() as *mut u8,
+                row_byte_stride: (NR * 4) as isize,
+                col_byte_stride: 4,
+                item_size: 4,
+            };
+            let program = [
+                FusedKerSpec::Clear,
+                FusedKerSpec::AddMatMul {
+                    k,
+                    pa: a.as_ptr() as *const u8,
+                    pb: b.as_ptr() as *const u8,
+                    packing: 0,
+                },
+                FusedKerSpec::PerRowAdd(rows.as_ptr()),
+                FusedKerSpec::PerColMul(cols.as_ptr()),
+                FusedKerSpec::ScalarMax(-0.5),
+                FusedKerSpec::PerRowSubF(rows.as_ptr()),
+                FusedKerSpec::AddUnicast(unicast),
+                FusedKerSpec::AddRowColProducts(rows.as_ptr(), cols.as_ptr()),
+                FusedKerSpec::Store(store),
+                FusedKerSpec::Done,
+            ];
+            assert_eq!(unsafe { run_tile_program(&program) }, 0);
+            for r in 0..MR {
+                for c in 0..NR {
+                    let got = if transposed {
+                        out[c * MR + r]
+                    } else {
+                        out[r * NR + c]
+                    };
+                    let want = reference(r, c);
+                    assert!(
+                        (got - want).abs() <= 1e-4 * want.abs().max(1.0),
+                        "({r},{c}) {got} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn load_tile_and_leaky_relu() {
+        let tile = values(MR * NR, 0.5);
+        let mut out = vec![0f32; MR * NR];
+        let store = OutputStoreKer {
+            ptr: out.as_mut_ptr() as *mut u8,
+            row_byte_stride: (NR * 4) as isize,
+            col_byte_stride: 4,
+            item_size: 4,
+        };
+        let program = [
+            FusedKerSpec::LoadTile(std::ptr::null(), tile.as_ptr()),
+            FusedKerSpec::LeakyRelu(0.25),
+            FusedKerSpec::ScalarSub(1.0), // 1 - acc
+            FusedKerSpec::Store(store),
+            FusedKerSpec::Done,
+        ];
+        assert_eq!(unsafe { run_tile_program(&program) }, 0);
+        for (got, x) in out.iter().zip(&tile) {
+            let want = 1.0 - if *x > 0.0 { *x } else { 0.25 * x };
+            assert!((got - want).abs() < 1e-6, "{got} vs {want}");
+        }
+    }
+}

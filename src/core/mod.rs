@@ -10,6 +10,8 @@ pub mod manifest;
 pub mod metadata;
 pub mod prediction;
 pub mod preprocess;
+#[cfg(all(feature = "inference", target_arch = "wasm32", target_feature = "simd128"))]
+pub mod wasm_matmul;
 #[cfg(feature = "inference")]
 pub mod weights;
 

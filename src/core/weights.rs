@@ -60,7 +60,7 @@ fn dequantize(node: &NodeProto, all: &[TensorProto], index: &HashMap<String, usi
         None => None,
     };
     let output = node.output.first()?.clone();
-    let q = integers(x)?;
+    let q = Quantized::of(x)?;
     let scales = floats(scale)?;
     let zeros = match zero_point {
         Some(z) => integers(z)?,
@@ -74,12 +74,14 @@ fn dequantize(node: &NodeProto, all: &[TensorProto], index: &HashMap<String, usi
         .iter()
         .map(|&d| usize::try_from(d).ok())
         .collect::<Option<_>>()?;
-    if dims.iter().product::<usize>() != q.len() {
+    let len = dims.iter().product::<usize>();
+    if len != q.len() {
         return None;
     }
-    // Per-tensor when the scale is a scalar, else per slice along `axis` (default 1).
-    let (channel_of, channels): (Box<dyn Fn(usize) -> usize>, usize) = if scales.len() == 1 {
-        (Box::new(|_| 0), 1)
+    // Per-tensor when the scale is a scalar, else per slice along `axis` (default 1): the values
+    // are `outer` repetitions of `channels` runs of `inner` values that share a scale.
+    let (channels, inner) = if scales.len() == 1 {
+        (1, len)
     } else {
         let rank = dims.len() as i64;
         let axis = node
@@ -88,18 +90,17 @@ fn dequantize(node: &NodeProto, all: &[TensorProto], index: &HashMap<String, usi
             .find(|a| a.name == "axis")
             .map_or(1, |a| a.i);
         let axis = usize::try_from(if axis < 0 { axis + rank } else { axis }).ok()?;
-        let channels = *dims.get(axis)?;
-        let inner: usize = dims[axis + 1..].iter().product();
-        (Box::new(move |i| (i / inner) % channels), channels)
+        (*dims.get(axis)?, dims[axis + 1..].iter().product())
     };
     if channels != scales.len() {
         return None;
     }
-    let mut raw = Vec::with_capacity(q.len() * 4);
-    for (i, &v) in q.iter().enumerate() {
-        let c = channel_of(i);
-        let value = (v as f32 - zeros[c] as f32) * scales[c];
-        raw.extend_from_slice(&value.to_le_bytes());
+    let mut raw = vec![0u8; len * 4];
+    if inner > 0 {
+        for (run, out) in raw.chunks_exact_mut(inner * 4).enumerate() {
+            let c = run % channels;
+            q.dequantize_into(run * inner, zeros[c] as f32, scales[c], out);
+        }
     }
     Some(TensorProto {
         name: output,
@@ -110,7 +111,64 @@ fn dequantize(node: &NodeProto, all: &[TensorProto], index: &HashMap<String, usi
     })
 }
 
-/// int8 / uint8 values of an initializer (raw bytes or the int32 field).
+/// The integers of a quantised initializer, borrowed from the protobuf.
+enum Quantized<'a> {
+    Bytes { raw: &'a [u8], signed: bool },
+    Wide(&'a [i32]),
+}
+
+impl<'a> Quantized<'a> {
+    fn of(t: &'a TensorProto) -> Option<Self> {
+        let signed = match DataType::try_from(t.data_type).ok()? {
+            DataType::Int8 => true,
+            DataType::Uint8 => false,
+            _ => return None,
+        };
+        Some(if t.raw_data.is_empty() {
+            Quantized::Wide(&t.int32_data)
+        } else {
+            Quantized::Bytes {
+                raw: &t.raw_data,
+                signed,
+            }
+        })
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Quantized::Bytes { raw, .. } => raw.len(),
+            Quantized::Wide(v) => v.len(),
+        }
+    }
+
+    /// `(q - zero) * scale` for the values from `start` on, one little-endian f32 per 4 bytes of
+    /// `out`. One call per run of values sharing a scale: on wasm, V8 compiles a function called
+    /// many times with its optimising tier, while one long loop would stay in the baseline tier.
+    #[inline(never)]
+    fn dequantize_into(&self, start: usize, zero: f32, scale: f32, out: &mut [u8]) {
+        let n = out.len() / 4;
+        let convert = |q: f32, o: &mut [u8]| o.copy_from_slice(&((q - zero) * scale).to_le_bytes());
+        match *self {
+            Quantized::Bytes { raw, signed: true } => {
+                for (&b, o) in raw[start..start + n].iter().zip(out.chunks_exact_mut(4)) {
+                    convert(f32::from(b as i8), o)
+                }
+            }
+            Quantized::Bytes { raw, signed: false } => {
+                for (&b, o) in raw[start..start + n].iter().zip(out.chunks_exact_mut(4)) {
+                    convert(f32::from(b), o)
+                }
+            }
+            Quantized::Wide(v) => {
+                for (&q, o) in v[start..start + n].iter().zip(out.chunks_exact_mut(4)) {
+                    convert(q as f32, o)
+                }
+            }
+        }
+    }
+}
+
+/// Integer values of a small initializer (zero points).
 fn integers(t: &TensorProto) -> Option<Vec<i32>> {
     let signed = match DataType::try_from(t.data_type).ok()? {
         DataType::Int8 => true,

@@ -8,6 +8,9 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::{Classifier, ClassifyError, Manifest, PatientMetadata};
 
+#[cfg(feature = "threads")]
+pub mod threads;
+
 #[wasm_bindgen]
 extern "C" {
     /// `performance.now()`: present in windows, workers and Node >= 16.

@@ -68,7 +68,8 @@ test('drop an image: on-device result equals the native CLI; then offline after 
     await page.locator('[data-testid=dropzone]').waitFor();
     await dropFile(page, GOOD);
     await assertShowsNative(page, GOOD, 'local');
-    assert.match(await page.locator('[data-testid=engine]').textContent(), /on this device/);
+    assert.match(await page.locator('[data-testid=engine]').textContent(), /on this device \(WebAssembly, relaxed SIMD\)/);
+    assert.equal(await page.locator('[data-testid=result]').getAttribute('data-build'), 'relaxed-simd');
     assert.match(await page.locator('footer').textContent(), /Not a diagnosis/);
     await page.screenshot({ path: join(ARTIFACTS, 'local-result.png'), fullPage: true });
 

@@ -27,14 +27,20 @@ before(() => {
 after(() => rmSync(project, { recursive: true, force: true }));
 
 /** Runs a script inside the consumer project, as a user of the installed package would. */
-function runInProject(source) {
+function runInProject(source, nodeFlags = []) {
   const file = join(project, `script-${Math.random().toString(36).slice(2)}.mjs`);
   writeFileSync(file, source);
-  return JSON.parse(execFileSync(process.execPath, [file], { cwd: project, encoding: 'utf8', maxBuffer: 1 << 26 }));
+  return JSON.parse(execFileSync(process.execPath, [...nodeFlags, file], { cwd: project, encoding: 'utf8', maxBuffer: 1 << 26 }));
 }
 
-test('Node: installed tarball classifies the reference images like the native build', () => {
-  const results = runInProject(`
+// Node 20 has relaxed SIMD behind a flag (Node >= 22 has it on): both engine builds get checked.
+for (const [build, flags] of [
+  ['simd128', []],
+  ['relaxed-simd', ['--experimental-wasm-relaxed-simd']],
+]) {
+  test(`Node (${build} build): installed tarball classifies the reference images like the native build`, () => {
+    const results = runInProject(
+      `
     import { createClassifier } from 'vibe-opsy';
     import { readFileSync } from 'node:fs';
     const classifier = await createClassifier();
@@ -43,18 +49,23 @@ test('Node: installed tarball classifies the reference images like the native bu
       out[name] = classifier.classifyBytes(readFileSync(${JSON.stringify(REFERENCE)} + '/images/' + name));
     }
     out.__timings = classifier.loadTimings;
+    out.__engine = classifier.engine;
     classifier.free();
     console.log(JSON.stringify(out));
-  `);
-  for (const name of IMAGES) {
-    const diff = maxDiff(results[name], native[name]);
-    assert.ok(diff <= 1e-4, `${name}: max |diff| ${diff}`);
-    assert.equal(results[name].class, native[name].class);
-    assert.deepEqual(results[name].warnings, native[name].warnings, name);
-    assert.ok(validate(results[name]), `${name}: ${JSON.stringify(validate.errors)}`);
-  }
-  assert.ok(results.__timings.parseMs > 0);
-});
+  `,
+      flags,
+    );
+    assert.equal(results.__engine, build);
+    for (const name of IMAGES) {
+      const diff = maxDiff(results[name], native[name]);
+      assert.ok(diff <= 1e-4, `${name}: max |diff| ${diff}`);
+      assert.equal(results[name].class, native[name].class);
+      assert.deepEqual(results[name].warnings, native[name].warnings, name);
+      assert.ok(validate(results[name]), `${name}: ${JSON.stringify(validate.errors)}`);
+    }
+    assert.ok(results.__timings.parseMs > 0);
+  });
+}
 
 test('Node: bad inputs throw ClassifyError with a code and the classifier keeps working', () => {
   const results = runInProject(`
@@ -116,6 +127,7 @@ test('plain browser ESM (no bundler) in headless Chromium gives the native resul
     for (const name of names) out[name] = await classifier.classify(await (await fetch('images/' + name)).blob());
     try { classifier.classifyBytes(new Uint8Array(0)); } catch (e) { out.error = { code: e.code, message: e.message }; }
     out.after = classifier.classifyBytes(new Uint8Array(await (await fetch('images/lesion_7_2.png')).arrayBuffer())).class;
+    out.engine = classifier.engine;
     return out;
   };
 </script>`);
@@ -144,6 +156,8 @@ test('plain browser ESM (no bundler) in headless Chromium gives the native resul
     }
     assert.equal(results.error.code, 'empty_file');
     assert.equal(results.after, 'nv');
+    // Chromium has relaxed SIMD: the package picked that build
+    assert.equal(results.engine, 'relaxed-simd');
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -1,7 +1,7 @@
 // The UI's single entry point for classification: picks the engine, asks consent before an image
 // leaves the device, aborts stale requests, and falls back to the cloud when the device cannot cope.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { PatientMetadata, Prediction } from 'vibe-opsy';
+import type { EngineBuild, PatientMetadata, Prediction } from 'vibe-opsy';
 import { chooseEngine, detectCapabilities, type Engine, type EnginePreference, type LocalHistory } from './choose';
 import { classifyInCloud } from './cloud';
 import { EngineError, isAbort } from './errors';
@@ -10,6 +10,8 @@ import { WorkerBridge } from './workerBridge';
 export interface Answer {
   prediction: Prediction;
   engine: Engine;
+  /** The wasm build, when the answer came from this device. */
+  build?: EngineBuild;
   ms: number;
   reason: string;
 }
@@ -77,9 +79,9 @@ export function useClassifier(settings: Settings, askConsent: () => Promise<bool
           try {
             const first = history.current.firstRunMs === undefined;
             const started = performance.now();
-            const { prediction, ms } = await bridge.classify(await file.arrayBuffer(), metadata, controller.signal);
+            const { prediction, ms, build } = await bridge.classify(await file.arrayBuffer(), metadata, controller.signal);
             if (first) history.current.firstRunMs = performance.now() - started;
-            setStatus({ kind: 'done', answer: { prediction, engine: 'local', ms, reason: choice.reason } });
+            setStatus({ kind: 'done', answer: { prediction, engine: 'local', build, ms, reason: choice.reason } });
             return;
           } catch (e) {
             // Bad input is the input's fault: say so. An engine failure falls back to the cloud.

@@ -1,6 +1,6 @@
 // Squoosh-style bridge to the classifier worker: the worker starts on first use, loads the model
 // once, and aborting a classification terminates it (the next call starts a fresh one).
-import type { Manifest, PatientMetadata, Prediction } from 'vibe-opsy';
+import type { EngineBuild, Manifest, PatientMetadata, Prediction } from 'vibe-opsy';
 import type { FromWorker, ToWorker } from '../worker/protocol';
 import { abortError, EngineError } from './errors';
 
@@ -21,6 +21,8 @@ export interface LoadInfo {
 export interface LocalResult {
   prediction: Prediction;
   ms: number;
+  /** Which wasm build answered. */
+  build: EngineBuild;
 }
 
 type Pending = { resolve: (r: LocalResult) => void; reject: (e: unknown) => void };
@@ -58,7 +60,7 @@ export class WorkerBridge {
             resolve({ manifest: data.manifest, loadMs: data.loadMs, parseMs: data.parseMs, optimizeMs: data.optimizeMs });
             break;
           case 'result':
-            this.#settle(data.id)?.resolve({ prediction: data.prediction, ms: data.ms });
+            this.#settle(data.id)?.resolve({ prediction: data.prediction, ms: data.ms, build: data.build });
             break;
           case 'error': {
             const error = new EngineError(data.message, data.code);

@@ -2,9 +2,10 @@ import type { Answer } from '../engine/useClassifier';
 import { ProbabilityBars } from './ProbabilityBars';
 
 export function ResultCard({ answer }: { answer: Answer }) {
-  const { prediction: p, engine, ms, reason } = answer;
+  const { prediction: p, engine, build, ms, reason } = answer;
+  const where = engine === 'local' ? `Answered on this device (WebAssembly${build === 'relaxed-simd' ? ', relaxed SIMD' : ''})` : 'Answered by the cloud API';
   return (
-    <section className="result" aria-live="polite" data-testid="result" data-class={p.class} data-engine={engine}>
+    <section className="result" aria-live="polite" data-testid="result" data-class={p.class} data-engine={engine} data-build={build}>
       <h2>
         <span data-testid="result-label">{p.label}</span> <code data-testid="result-class">{p.class}</code>
       </h2>
@@ -23,7 +24,7 @@ export function ResultCard({ answer }: { answer: Answer }) {
       )}
       <ProbabilityBars prediction={p} />
       <p className="engine" data-testid="engine">
-        {engine === 'local' ? 'Answered on this device (WebAssembly)' : 'Answered by the cloud API'} in {ms.toFixed(0)} ms
+        {where} in {ms.toFixed(0)} ms
         — {reason}. Model {p.model.name} {p.model.version}.
       </p>
     </section>

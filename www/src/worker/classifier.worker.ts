@@ -44,7 +44,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     const c = await load();
     const started = performance.now();
     const prediction = c.classifyBytes(new Uint8Array(message.bytes), message.metadata);
-    post({ type: 'result', id: message.id, prediction, ms: performance.now() - started });
+    post({ type: 'result', id: message.id, prediction, ms: performance.now() - started, build: c.engine });
   } catch (e) {
     post({ type: 'error', id: message.id, ...describe(e) });
   }

@@ -1,5 +1,5 @@
 // Messages between the UI thread and the classifier worker.
-import type { Manifest, PatientMetadata, Prediction } from 'vibe-opsy';
+import type { EngineBuild, Manifest, PatientMetadata, Prediction } from 'vibe-opsy';
 
 export type ToWorker =
   | { type: 'load' }
@@ -8,5 +8,5 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'progress'; what: string; loaded: number; total?: number }
   | { type: 'ready'; manifest: Manifest; loadMs: number; parseMs: number; optimizeMs: number }
-  | { type: 'result'; id: number; prediction: Prediction; ms: number }
+  | { type: 'result'; id: number; prediction: Prediction; ms: number; build: EngineBuild }
   | { type: 'error'; id?: number; code: string; message: string };

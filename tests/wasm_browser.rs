@@ -175,6 +175,16 @@ mod matmul_kernel {
         assert_ne!(dispatch.pick(&gemv).expect("a kernel").0.name(), KERNEL_NAME);
     }
 
+    /// An MR×NR f32 tile at `ptr` with the given byte strides, as tract hands it to a kernel.
+    fn tile(ptr: *mut f32, row_byte_stride: isize, col_byte_stride: isize) -> OutputStoreKer {
+        OutputStoreKer {
+            ptr: ptr as *mut u8,
+            row_byte_stride,
+            col_byte_stride,
+            item_size: 4,
+        }
+    }
+
     fn values(n: usize, seed: f32) -> Vec<f32> {
         (0..n).map(|i| (i as f32 * 0.37 + seed).sin() * 2.0).collect()
     }
@@ -204,18 +214,8 @@ mod matmul_kernel {
             } else {
                 ((NR * 4) as isize, 4)
             };
-            let store = OutputStoreKer {
-                ptr: out.as_mut_ptr() as *mut u8,
-                row_byte_stride: row_stride,
-                col_byte_stride: col_stride,
-                item_size: 4,
-            };
-            let unicast = OutputStoreKer {
-                ptr: addend.as_ptr() as *mut u8,
-                row_byte_stride: (NR * 4) as isize,
-                col_byte_stride: 4,
-                item_size: 4,
-            };
+            let store = tile(out.as_mut_ptr(), row_stride, col_stride);
+            let unicast = tile(addend.as_ptr() as *mut f32, (NR * 4) as isize, 4);
             let program = [
                 FusedKerSpec::Clear,
                 FusedKerSpec::AddMatMul {
@@ -255,12 +255,7 @@ mod matmul_kernel {
     fn load_tile_and_leaky_relu() {
         let tile = values(MR * NR, 0.5);
         let mut out = vec![0f32; MR * NR];
-        let store = OutputStoreKer {
-            ptr: out.as_mut_ptr() as *mut u8,
-            row_byte_stride: (NR * 4) as isize,
-            col_byte_stride: 4,
-            item_size: 4,
-        };
+        let store = tile(out.as_mut_ptr(), (NR * 4) as isize, 4);
         let program = [
             FusedKerSpec::LoadTile(std::ptr::null(), tile.as_ptr()),
             FusedKerSpec::LeakyRelu(0.25),

@@ -253,18 +253,18 @@ mod matmul_kernel {
 
     #[wasm_bindgen_test]
     fn load_tile_and_leaky_relu() {
-        let tile = values(MR * NR, 0.5);
+        let loaded = values(MR * NR, 0.5);
         let mut out = vec![0f32; MR * NR];
         let store = tile(out.as_mut_ptr(), (NR * 4) as isize, 4);
         let program = [
-            FusedKerSpec::LoadTile(std::ptr::null(), tile.as_ptr()),
+            FusedKerSpec::LoadTile(std::ptr::null(), loaded.as_ptr()),
             FusedKerSpec::LeakyRelu(0.25),
             FusedKerSpec::ScalarSub(1.0), // 1 - acc
             FusedKerSpec::Store(store),
             FusedKerSpec::Done,
         ];
         assert_eq!(unsafe { run_tile_program(&program) }, 0);
-        for (got, x) in out.iter().zip(&tile) {
+        for (got, x) in out.iter().zip(&loaded) {
             let want = 1.0 - if *x > 0.0 { *x } else { 0.25 * x };
             assert!((got - want).abs() < 1e-6, "{got} vs {want}");
         }

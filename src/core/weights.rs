@@ -170,20 +170,11 @@ impl<'a> Quantized<'a> {
 
 /// Integer values of a small initializer (zero points).
 fn integers(t: &TensorProto) -> Option<Vec<i32>> {
-    let signed = match DataType::try_from(t.data_type).ok()? {
-        DataType::Int8 => true,
-        DataType::Uint8 => false,
-        _ => return None,
-    };
-    if !t.raw_data.is_empty() {
-        return Some(
-            t.raw_data
-                .iter()
-                .map(|&b| if signed { i32::from(b as i8) } else { i32::from(b) })
-                .collect(),
-        );
-    }
-    Some(t.int32_data.clone())
+    Some(match Quantized::of(t)? {
+        Quantized::Bytes { raw, signed: true } => raw.iter().map(|&b| i32::from(b as i8)).collect(),
+        Quantized::Bytes { raw, signed: false } => raw.iter().map(|&b| i32::from(b)).collect(),
+        Quantized::Wide(v) => v.to_vec(),
+    })
 }
 
 /// float32 values of an initializer (raw bytes or the float field).

@@ -152,6 +152,12 @@ fn bad_inputs_throw_clear_errors_and_the_classifier_keeps_working() {
     assert!(String::from(bad_model.message()).contains("could not load the model"));
 }
 
+/// The channels-last max pool that replaces tract's (src/core/maxpool.rs), SIMD path included.
+#[wasm_bindgen_test]
+fn max_pool_equals_tract_bit_for_bit() {
+    vibe_opsy::core::maxpool::check_against_tract().unwrap();
+}
+
 /// The 4×8 matmul kernel vibe-opsy registers with tract (src/core/wasm_matmul.rs): tract picks it
 /// for f32 GEMM, and every fused operation tract can hand it gives the scalar answer.
 mod matmul_kernel {

@@ -9,7 +9,7 @@ use tract_onnx::prelude::*;
 use super::error::ClassifyError;
 use super::manifest::Manifest;
 use super::preprocess::InputTensor;
-use super::weights;
+use super::{declutter, maxpool, weights};
 
 /// A model ready to run: parsed, shapes fixed to batch 1, optimised.
 pub struct Engine {
@@ -34,6 +34,17 @@ fn outlet_names(model: &InferenceModel, outlets: &[OutletId]) -> Vec<String> {
 
 fn load_err(e: impl std::fmt::Display) -> ClassifyError {
     ClassifyError::ModelLoad(format!("{e:#}"))
+}
+
+/// What `into_optimized` does (type, declutter, codegen), with vibe-opsy's changes: a declutter that
+/// does not copy the weights at every attempt ([`declutter`]) and tract's max pools replaced by
+/// channels-last ones ([`maxpool`]).
+pub fn optimize(model: InferenceModel) -> TractResult<TypedModel> {
+    let mut typed = model.into_typed()?;
+    declutter::declutter(&mut typed)?;
+    typed.optimize()?;
+    maxpool::replace_max_pools(&mut typed)?;
+    Ok(typed)
 }
 
 impl Engine {
@@ -103,8 +114,7 @@ impl Engine {
                 ))
             })?;
 
-        let plan = model
-            .into_optimized()
+        let plan = optimize(model)
             .and_then(|m| m.into_runnable())
             .map_err(load_err)?;
         let t2 = clock();

@@ -2,11 +2,15 @@
 
 #[cfg(feature = "inference")]
 pub mod classifier;
+#[cfg(feature = "inference")]
+pub mod declutter;
 pub mod decode;
 pub mod error;
 #[cfg(feature = "inference")]
 pub mod inference;
 pub mod manifest;
+#[cfg(feature = "inference")]
+pub mod maxpool;
 pub mod metadata;
 pub mod prediction;
 pub mod preprocess;

@@ -1,0 +1,48 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! vibe-opsy's declutter (src/core/declutter.rs) leaves the bundled model exactly as tract's own
+//! does, node for node, while skipping tract's copies of the weights.
+
+use std::io::Cursor;
+
+use tract_onnx::prelude::*;
+use vibe_opsy::core::{declutter, weights};
+
+fn typed_bundled_model() -> TypedModel {
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/sklesion_w8.onnx")).unwrap();
+    let onnx = tract_onnx::onnx();
+    let mut proto = onnx.proto_model_for_read(&mut Cursor::new(bytes)).unwrap();
+    weights::dequantize_constant_weights(&mut proto);
+    onnx.model_for_proto_model(&proto)
+        .unwrap()
+        .with_input_fact(0, f32::fact([1, 254, 254, 3]).into())
+        .unwrap()
+        .with_input_fact(1, f32::fact([1, 10]).into())
+        .unwrap()
+        .into_typed()
+        .unwrap()
+}
+
+/// Every node: name, op (with its parameters), input wiring and output facts.
+fn describe(model: &TypedModel) -> Vec<String> {
+    model
+        .nodes()
+        .iter()
+        .map(|n| {
+            let facts: Vec<String> = n.outputs.iter().map(|o| format!("{:?}", o.fact)).collect();
+            format!("{} {:?} {:?} {:?}", n.name, n.op, n.inputs, facts)
+        })
+        .collect()
+}
+
+#[test]
+fn bundled_model_declutters_to_the_same_graph_as_with_tract() {
+    let mut ours = typed_bundled_model();
+    let mut tracts = ours.clone();
+    declutter::declutter(&mut ours).unwrap();
+    tracts.declutter().unwrap();
+    let (ours, tracts) = (describe(&ours), describe(&tracts));
+    assert_eq!(ours.len(), tracts.len());
+    for (a, b) in ours.iter().zip(&tracts) {
+        assert_eq!(a, b);
+    }
+}

@@ -1,14 +1,15 @@
-//! Max pooling over channels-last (NHWC) f32 tensors, swapped in for tract's `OptMaxPool` after
-//! optimisation.
+//! 2-D max pooling over f32 tensors, channels first (NCHW) or last (NHWC), swapped in for
+//! tract's `OptMaxPool` after optimisation.
 //!
-//! Why: tract 0.23.9 pools a channels-last image one kernel tap at a time, re-reading and
-//! re-writing the whole output row for each of the 9 taps of a 3×3 window, and its fold does not
-//! vectorise on wasm: Xception's four max pools took ≈ 8 % of an inference in Chromium. Here
-//! each output pixel is computed once, its channels in registers (16 at a time, as four
-//! `f32x4.pmax` on wasm), every tap read once.
+//! Why: tract 0.23.9 pools one kernel tap at a time over a whole output row (re-reading and
+//! re-writing the row for each of the 9 taps of a 3×3 window, strided taps through a generic
+//! iterator) and that does not vectorise on wasm: Xception's four 3×3 stride-2 pools (NCHW once
+//! tract has imported the graph) took ≈ 8 % of an inference in Node and Chromium. Here each output
+//! value is computed once in a register: channels first, four neighbouring outputs per `f32x4`
+//! (their strided taps gathered); channels last, 16 channels at a time. `f32x4.pmax` on wasm.
 //!
 //! The result is bit-identical to tract's: same taps (padding excluded), same fold order
-//! (rows, then columns), same comparison (`if acc < v { v } else { acc }`, which is exactly
+//! (kernel rows, then columns), same comparison (`if acc < v { v } else { acc }`, which is exactly
 //! wasm's `pmax`), same start value (`f32::MIN`).
 
 use tract_onnx::prelude::*;
@@ -32,23 +33,22 @@ pub struct Window {
     pub sw: usize,
     pub pt: usize,
     pub pl: usize,
+    /// NHWC / HWC (else NCHW / CHW).
+    pub channels_last: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ChannelsLastMaxPool {
+pub struct MaxPool2d {
     pub window: Window,
     /// Full output shape (with the batch axis when the input has one).
     pub output_shape: TVec<usize>,
 }
 
-impl ChannelsLastMaxPool {
+impl MaxPool2d {
     /// The equivalent of `op` on an input of `input_shape`, or `None` when it is not a plain 2-D
-    /// channels-last f32 max pool (dilations, index outputs, other layouts stay with tract).
+    /// f32 max pool over a dense tensor (dilations, index outputs stay with tract).
     pub fn replacing(op: &OptMaxPool, input: &TypedFact) -> Option<Self> {
-        if input.datum_type != f32::datum_type()
-            || op.with_index_outputs.is_some()
-            || !op.pool_spec.data_format.c_is_last()
-        {
+        if input.datum_type != f32::datum_type() || op.with_index_outputs.is_some() {
             return None;
         }
         let shape = input.shape.as_concrete()?;
@@ -60,7 +60,16 @@ impl ChannelsLastMaxPool {
         }
         let (ish, osh) = (&geo.input_shape, &geo.output_shape);
         let (h, w, c) = (ish.hw_dims()[0], ish.hw_dims()[1], *ish.c());
-        let dense = *ish.c_stride() == 1 && *ish.w_stride() == c && *ish.h_stride() == w * c;
+        let channels_last = op.pool_spec.data_format.c_is_last();
+        if !channels_last && spec.kernel_shape[..] == [2, 2] {
+            // tract has a vectorised path of its own for that one.
+            return None;
+        }
+        let dense = if channels_last {
+            *ish.c_stride() == 1 && *ish.w_stride() == c && *ish.h_stride() == w * c
+        } else {
+            *ish.w_stride() == 1 && *ish.h_stride() == w && *ish.c_stride() == h * w
+        };
         if !dense || *osh.c() != c || ish.n().copied().unwrap_or(1) != osh.n().copied().unwrap_or(1) {
             return None;
         }
@@ -76,18 +85,19 @@ impl ChannelsLastMaxPool {
             sw: spec.strides[1],
             pt: patch.pad_before[0],
             pl: patch.pad_before[1],
+            channels_last,
         };
         if window.sh == 0 || window.sw == 0 || window.kh == 0 || window.kw == 0 {
             return None;
         }
-        Some(ChannelsLastMaxPool {
+        Some(MaxPool2d {
             window,
             output_shape: osh.shape.iter().copied().collect(),
         })
     }
 }
 
-/// Replaces every `OptMaxPool` of an optimised model that [`ChannelsLastMaxPool`] covers.
+/// Replaces every `OptMaxPool` of an optimised model that [`MaxPool2d`] covers.
 /// Returns how many were replaced.
 pub fn replace_max_pools(model: &mut TypedModel) -> TractResult<usize> {
     let mut replaced = 0;
@@ -97,7 +107,7 @@ pub fn replace_max_pools(model: &mut TypedModel) -> TractResult<usize> {
             continue;
         };
         let input = model.outlet_fact(node.inputs[0])?;
-        let Some(ours) = ChannelsLastMaxPool::replacing(op, input) else {
+        let Some(ours) = MaxPool2d::replacing(op, input) else {
             continue;
         };
         if ours.output_facts(&[input])?[0] != node.outputs[0].fact {
@@ -109,23 +119,36 @@ pub fn replace_max_pools(model: &mut TypedModel) -> TractResult<usize> {
     Ok(replaced)
 }
 
-impl Op for ChannelsLastMaxPool {
+impl Op for MaxPool2d {
     fn name(&self) -> StaticName {
-        "ChannelsLastMaxPool".into()
+        "MaxPool2d".into()
     }
 
     fn info(&self) -> TractResult<Vec<String>> {
         let w = &self.window;
         Ok(vec![format!(
-            "{}x{} stride {}x{} pad {}x{} over {}x{}x{}",
-            w.kh, w.kw, w.sh, w.sw, w.pt, w.pl, w.h, w.w, w.c
+            "{}x{} stride {}x{} pad {}x{} over {}x{}x{} ({})",
+            w.kh,
+            w.kw,
+            w.sh,
+            w.sw,
+            w.pt,
+            w.pl,
+            w.h,
+            w.w,
+            w.c,
+            if w.channels_last {
+                "channels last"
+            } else {
+                "channels first"
+            }
         )])
     }
 
     op_as_typed_op!();
 }
 
-impl EvalOp for ChannelsLastMaxPool {
+impl EvalOp for MaxPool2d {
     op_out_of_plan!();
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
@@ -137,7 +160,7 @@ impl EvalOp for ChannelsLastMaxPool {
         let images = if in_image == 0 { 0 } else { input.len() / in_image };
         let expected: usize = self.output_shape.iter().product();
         if input.len() != images * in_image || expected != images * out_image {
-            bail!("ChannelsLastMaxPool: input of {} values for {:?}", input.len(), w);
+            bail!("MaxPool2d: input of {} values for {:?}", input.len(), w);
         }
         let mut output = unsafe { Tensor::uninitialized::<f32>(&self.output_shape)? };
         {
@@ -154,7 +177,7 @@ impl EvalOp for ChannelsLastMaxPool {
     }
 }
 
-impl TypedOp for ChannelsLastMaxPool {
+impl TypedOp for MaxPool2d {
     fn output_facts(&self, _inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         Ok(tvec!(f32::fact(&*self.output_shape)))
     }
@@ -171,8 +194,68 @@ fn taps(o: usize, stride: usize, pad: usize, kernel: usize, len: usize) -> std::
     start..end
 }
 
-/// Pools one `h × w × c` image into its `oh × ow × c` output.
+/// Pools one image (`h × w × c` or `c × h × w`) into its output.
 pub fn pool_image(w: &Window, image: &[f32], out: &mut [f32]) {
+    if w.channels_last {
+        pool_pixels(w, image, out);
+    } else {
+        let (plane, out_plane) = (w.h * w.w, w.oh * w.ow);
+        for (plane, out) in image
+            .chunks_exact(plane.max(1))
+            .zip(out.chunks_exact_mut(out_plane.max(1)))
+        {
+            pool_plane(w, plane, out);
+        }
+    }
+}
+
+/// Output columns whose window lies entirely inside the input row: `start..end`.
+fn interior_columns(w: &Window) -> std::ops::Range<usize> {
+    let start = w.pl.div_ceil(w.sw).min(w.ow);
+    let end = if w.w + w.pl >= w.kw {
+        ((w.w + w.pl - w.kw) / w.sw + 1).min(w.ow)
+    } else {
+        0
+    };
+    start..end.max(start)
+}
+
+/// One `h × w` channel plane into its `oh × ow` output: interior outputs four at a time (on
+/// wasm), the border one by one.
+fn pool_plane(w: &Window, plane: &[f32], out: &mut [f32]) {
+    let interior = interior_columns(w);
+    for oy in 0..w.oh {
+        let rows = taps(oy, w.sh, w.pt, w.kh, w.h);
+        let Some(iy0) = (oy * w.sh + rows.start)
+            .checked_sub(w.pt)
+            .filter(|_| !rows.is_empty())
+        else {
+            out[oy * w.ow..(oy + 1) * w.ow].fill(f32::MIN);
+            continue;
+        };
+        let out_row = &mut out[oy * w.ow..(oy + 1) * w.ow];
+        let input_rows = &plane[iy0 * w.w..(iy0 + rows.len()) * w.w];
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        let vector_end = simd::pool_row_interior(w, input_rows, interior.clone(), out_row);
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        let vector_end = interior.start;
+        for ox in (0..interior.start).chain(vector_end..w.ow) {
+            let cols = taps(ox, w.sw, w.pl, w.kw, w.w);
+            let mut acc = f32::MIN;
+            if let Some(ix0) = (ox * w.sw + cols.start).checked_sub(w.pl) {
+                for row in input_rows.chunks_exact(w.w) {
+                    for &v in &row[ix0..ix0 + cols.len()] {
+                        acc = if acc < v { v } else { acc };
+                    }
+                }
+            }
+            out_row[ox] = acc;
+        }
+    }
+}
+
+/// One `h × w × c` image into its `oh × ow × c` output.
+fn pool_pixels(w: &Window, image: &[f32], out: &mut [f32]) {
     let c = w.c;
     for oy in 0..w.oh {
         let rows = taps(oy, w.sh, w.pt, w.kh, w.h);
@@ -234,7 +317,46 @@ fn pool_pixel(
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd {
+    use super::Window;
     use std::arch::wasm32::*;
+
+    /// Outputs `interior` of one output row, four at a time, from the `rows` of the input that
+    /// its windows cover (`w.w` values each); returns where it stopped (the caller does the rest
+    /// of the interior, fewer than 4, one by one).
+    #[inline(always)]
+    pub fn pool_row_interior(
+        w: &Window,
+        rows: &[f32],
+        interior: std::ops::Range<usize>,
+        out: &mut [f32],
+    ) -> usize {
+        let (sw, kw) = (w.sw, w.kw);
+        let mut ox = interior.start;
+        while ox + 4 <= interior.end {
+            let mut acc = f32x4_splat(f32::MIN);
+            for row in rows.chunks_exact(w.w) {
+                // Every window of outputs ox..ox + 4 is inside the row (interior), so the taps
+                // `first + kx + lane * sw` are too.
+                let first = ox * sw - w.pl;
+                let taps = &row[first..first + 3 * sw + kw];
+                for kx in 0..kw {
+                    let v = if sw == 1 {
+                        let four = &taps[kx..kx + 4];
+                        // SAFETY: `four` holds 4 f32 (unaligned loads are fine on wasm).
+                        unsafe { v128_load(four.as_ptr() as *const v128) }
+                    } else {
+                        f32x4(taps[kx], taps[kx + sw], taps[kx + 2 * sw], taps[kx + 3 * sw])
+                    };
+                    acc = f32x4_pmax(acc, v);
+                }
+            }
+            let four = &mut out[ox..ox + 4];
+            // SAFETY: `four` holds 4 f32.
+            unsafe { v128_store(four.as_mut_ptr() as *mut v128, acc) };
+            ox += 4;
+        }
+        ox
+    }
 
     /// The channels of `out` in blocks of 16 then 4; returns how many were done (the rest,
     /// fewer than 4, is the caller's). `window` holds every tap (checked by the caller).
@@ -291,22 +413,57 @@ mod simd {
 #[doc(hidden)]
 pub fn check_against_tract() -> Result<(), String> {
     use tract_onnx::tract_core::ops::cnn::PaddingSpec;
-    let cases: Vec<(Vec<usize>, [usize; 2], [usize; 2], PaddingSpec)> = vec![
-        (vec![1, 125, 125, 128], [3, 3], [2, 2], PaddingSpec::SameUpper),
-        (vec![1, 16, 16, 728], [3, 3], [2, 2], PaddingSpec::SameUpper),
-        (vec![9, 11, 7], [3, 3], [2, 2], PaddingSpec::SameUpper),
-        (vec![1, 10, 9, 21], [2, 3], [1, 2], PaddingSpec::Valid),
+    let cases: Vec<(bool, Vec<usize>, [usize; 2], [usize; 2], PaddingSpec)> = vec![
+        // Xception's pools as tract imports them (NCHW), and channels last.
         (
+            false,
+            vec![1, 128, 124, 124],
+            [3, 3],
+            [2, 2],
+            PaddingSpec::SameUpper,
+        ),
+        (
+            false,
+            vec![1, 728, 31, 31],
+            [3, 3],
+            [2, 2],
+            PaddingSpec::SameUpper,
+        ),
+        (
+            true,
+            vec![1, 125, 125, 128],
+            [3, 3],
+            [2, 2],
+            PaddingSpec::SameUpper,
+        ),
+        (true, vec![1, 16, 16, 728], [3, 3], [2, 2], PaddingSpec::SameUpper),
+        // Strides 1 and 3, no batch axis, channel counts that are not a multiple of 4, valid
+        // and explicit padding.
+        (false, vec![1, 3, 10, 13], [3, 3], [1, 1], PaddingSpec::SameUpper),
+        (false, vec![5, 17, 23], [3, 2], [3, 3], PaddingSpec::Valid),
+        (
+            false,
+            vec![2, 2, 9, 14],
+            [2, 3],
+            [1, 2],
+            PaddingSpec::Explicit(tvec![1, 2], tvec![0, 1]),
+        ),
+        (true, vec![9, 11, 7], [3, 3], [2, 2], PaddingSpec::SameUpper),
+        (true, vec![1, 10, 9, 21], [2, 3], [1, 2], PaddingSpec::Valid),
+        (
+            true,
             vec![2, 6, 5, 19],
             [3, 2],
             [2, 1],
             PaddingSpec::Explicit(tvec![2, 1], tvec![1, 1]),
         ),
     ];
-    for (shape, kernel, strides, padding) in cases {
-        let case = format!("{shape:?} kernel {kernel:?} strides {strides:?} {padding:?}");
-        let (tract, ours, replaced) =
-            compare_with_tract(&shape, kernel, strides, padding).map_err(|e| format!("{case}: {e:#}"))?;
+    for (channels_last, shape, kernel, strides, padding) in cases {
+        let case = format!(
+            "{shape:?} channels last {channels_last} kernel {kernel:?} strides {strides:?} {padding:?}"
+        );
+        let (tract, ours, replaced) = compare_with_tract(channels_last, &shape, kernel, strides, padding)
+            .map_err(|e| format!("{case}: {e:#}"))?;
         if replaced != 1 {
             return Err(format!("{case}: {replaced} ops replaced"));
         }
@@ -319,10 +476,11 @@ pub fn check_against_tract() -> Result<(), String> {
     Ok(())
 }
 
-/// Runs `MaxPool(kernel, strides, padding)` over a channels-last `shape` (with or without the batch
-/// axis) of pseudo-random values, once as tract optimises it and once with its `OptMaxPool`
+/// Runs `MaxPool(kernel, strides, padding)` over a `shape` (channels first or last, with or without
+/// the batch axis) of pseudo-random values, once as tract optimises it and once with its `OptMaxPool`
 /// replaced; returns both outputs and how many ops were replaced.
 fn compare_with_tract(
+    channels_last: bool,
     shape: &[usize],
     kernel: [usize; 2],
     strides: [usize; 2],
@@ -330,12 +488,12 @@ fn compare_with_tract(
 ) -> TractResult<(Vec<f32>, Vec<f32>, usize)> {
     use tract_onnx::tract_core::ops::cnn::{MaxPool, PoolSpec};
     use tract_onnx::tract_core::ops::nn::DataFormat;
-    let format = if shape.len() == 4 {
-        DataFormat::NHWC
-    } else {
-        DataFormat::HWC
+    let (format, channels) = match (channels_last, shape.len() == 4) {
+        (true, true) => (DataFormat::NHWC, shape[3]),
+        (true, false) => (DataFormat::HWC, shape[2]),
+        (false, true) => (DataFormat::NCHW, shape[1]),
+        (false, false) => (DataFormat::CHW, shape[0]),
     };
-    let channels = *shape.last().context("empty shape")?;
     let mut model = TypedModel::default();
     let source = model.add_source("input", f32::fact(shape))?;
     let spec = PoolSpec {

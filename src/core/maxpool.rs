@@ -157,7 +157,7 @@ impl EvalOp for MaxPool2d {
         let input = plain.as_slice::<f32>()?;
         let w = &self.window;
         let (in_image, out_image) = (w.h * w.w * w.c, w.oh * w.ow * w.c);
-        let images = if in_image == 0 { 0 } else { input.len() / in_image };
+        let images = input.len().checked_div(in_image).unwrap_or(0);
         let expected: usize = self.output_shape.iter().product();
         if input.len() != images * in_image || expected != images * out_image {
             bail!("MaxPool2d: input of {} values for {:?}", input.len(), w);
@@ -413,7 +413,8 @@ mod simd {
 #[doc(hidden)]
 pub fn check_against_tract() -> Result<(), String> {
     use tract_onnx::tract_core::ops::cnn::PaddingSpec;
-    let cases: Vec<(bool, Vec<usize>, [usize; 2], [usize; 2], PaddingSpec)> = vec![
+    type Case = (bool, Vec<usize>, [usize; 2], [usize; 2], PaddingSpec);
+    let cases: Vec<Case> = vec![
         // Xception's pools as tract imports them (NCHW), and channels last.
         (
             false,

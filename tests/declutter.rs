@@ -35,6 +35,17 @@ fn describe(model: &TypedModel) -> Vec<String> {
 }
 
 #[test]
+fn tract_declutter_has_the_pass_vibe_opsy_replaces() {
+    use tract_onnx::tract_core::optim::Optimizer;
+    let passes: Vec<String> = Optimizer::declutter()
+        .passes
+        .iter()
+        .map(|p| format!("{p:?}"))
+        .collect();
+    assert!(passes.iter().any(|p| p == "ChangeAxes"), "{passes:?}");
+}
+
+#[test]
 fn bundled_model_declutters_to_the_same_graph_as_with_tract() {
     let mut ours = typed_bundled_model();
     let mut tracts = ours.clone();

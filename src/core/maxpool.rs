@@ -87,7 +87,11 @@ impl MaxPool2d {
             pl: patch.pad_before[1],
             channels_last,
         };
-        if window.sh == 0 || window.sw == 0 || window.kh == 0 || window.kw == 0 {
+        // Empty inputs and degenerate windows stay with tract (the loops below assume neither).
+        let sizes = [
+            window.h, window.w, window.c, window.sh, window.sw, window.kh, window.kw,
+        ];
+        if sizes.contains(&0) {
             return None;
         }
         Some(MaxPool2d {

@@ -152,7 +152,7 @@ fn bad_inputs_throw_clear_errors_and_the_classifier_keeps_working() {
     assert!(String::from(bad_model.message()).contains("could not load the model"));
 }
 
-/// The channels-last max pool that replaces tract's (src/core/maxpool.rs), SIMD path included.
+/// The max pool that replaces tract's (src/core/maxpool.rs), SIMD paths included.
 #[wasm_bindgen_test]
 fn max_pool_equals_tract_bit_for_bit() {
     vibe_opsy::core::maxpool::check_against_tract().unwrap();

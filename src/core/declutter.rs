@@ -9,7 +9,7 @@
 //!
 //! Here the same pass runs, except that it never *starts* an exploration at a constant of more
 //! than [`WEIGHT_MIN_VALUES`] values. Changes that reach such a constant from elsewhere still
-//! apply, so nothing that tract would do is lost on this model: a test checks that the optimised
+//! apply, so nothing that tract would do is lost on this model: a test checks that the decluttered
 //! graph is the same node for node.
 
 use std::collections::HashSet;

@@ -38,7 +38,7 @@ fn load_err(e: impl std::fmt::Display) -> ClassifyError {
 
 /// What `into_optimized` does (type, declutter, codegen), with vibe-opsy's changes: a declutter that
 /// does not copy the weights at every attempt ([`declutter`]) and tract's max pools replaced by
-/// channels-last ones ([`maxpool`]).
+/// vectorised ones ([`maxpool`]).
 pub fn optimize(model: InferenceModel) -> TractResult<TypedModel> {
     let mut typed = model.into_typed()?;
     declutter::declutter(&mut typed)?;

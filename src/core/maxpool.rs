@@ -189,6 +189,16 @@ impl TypedOp for MaxPool2d {
     as_op!();
 }
 
+/// tract's comparison (wasm's `pmax`): a NaN tap never wins.
+#[inline(always)]
+fn fold_max(acc: f32, v: f32) -> f32 {
+    if acc < v {
+        v
+    } else {
+        acc
+    }
+}
+
 /// The taps of output coordinate `o` that land inside an input axis of `len`: `start..end` in
 /// kernel positions.
 fn taps(o: usize, stride: usize, pad: usize, kernel: usize, len: usize) -> std::ops::Range<usize> {
@@ -249,7 +259,7 @@ fn pool_plane(w: &Window, plane: &[f32], out: &mut [f32]) {
             if let Some(ix0) = (ox * w.sw + cols.start).checked_sub(w.pl) {
                 for row in input_rows.chunks_exact(w.w) {
                     for &v in &row[ix0..ix0 + cols.len()] {
-                        acc = if acc < v { v } else { acc };
+                        acc = fold_max(acc, v);
                     }
                 }
             }
@@ -311,8 +321,7 @@ fn pool_pixel(
         let mut acc = f32::MIN;
         for y in 0..ny {
             for x in 0..nx {
-                let v = window[y * row_stride + x * c + ch];
-                acc = if acc < v { v } else { acc };
+                acc = fold_max(acc, window[y * row_stride + x * c + ch]);
             }
         }
         out[ch] = acc;
@@ -338,10 +347,10 @@ mod simd {
         let mut ox = interior.start;
         while ox + 4 <= interior.end {
             let mut acc = f32x4_splat(f32::MIN);
+            // Every window of outputs ox..ox + 4 is inside the row (interior), so the taps
+            // `first + kx + lane * sw` are too.
+            let first = ox * sw - w.pl;
             for row in rows.chunks_exact(w.w) {
-                // Every window of outputs ox..ox + 4 is inside the row (interior), so the taps
-                // `first + kx + lane * sw` are too.
-                let first = ox * sw - w.pl;
                 let taps = &row[first..first + 3 * sw + kw];
                 for kx in 0..kw {
                     let v = if sw == 1 {

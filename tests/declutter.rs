@@ -1,11 +1,12 @@
 #![cfg(not(target_arch = "wasm32"))]
-//! vibe-opsy's declutter (src/core/declutter.rs) leaves the bundled model exactly as tract's own
-//! does, node for node, while skipping tract's copies of the weights.
+//! vibe-opsy's declutter (src/core/declutter.rs) and optimiser loop (src/core/optimizer.rs) leave
+//! the bundled model exactly as tract's own do, node for node, while skipping tract's copies of the
+//! weights and its dead duplicate-node scan.
 
 use std::io::Cursor;
 
 use tract_onnx::prelude::*;
-use vibe_opsy::core::{declutter, weights};
+use vibe_opsy::core::{declutter, optimizer, weights};
 
 fn typed_bundled_model() -> TypedModel {
     let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/sklesion_w8.onnx")).unwrap();
@@ -51,6 +52,23 @@ fn bundled_model_declutters_to_the_same_graph_as_with_tract() {
     let mut tracts = ours.clone();
     declutter::declutter(&mut ours).unwrap();
     tracts.declutter().unwrap();
+    let (ours, tracts) = (describe(&ours), describe(&tracts));
+    assert_eq!(ours.len(), tracts.len());
+    for (a, b) in ours.iter().zip(&tracts) {
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn bundled_model_optimises_to_the_same_graph_as_with_tract() {
+    let mut ours = typed_bundled_model();
+    let tracts = ours.clone().into_optimized().unwrap();
+    declutter::declutter(&mut ours).unwrap();
+    optimizer::optimize(&mut ours).unwrap();
+    assert_eq!(
+        format!("{:?}", ours.properties),
+        format!("{:?}", tracts.properties)
+    );
     let (ours, tracts) = (describe(&ours), describe(&tracts));
     assert_eq!(ours.len(), tracts.len());
     for (a, b) in ours.iter().zip(&tracts) {

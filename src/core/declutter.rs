@@ -36,7 +36,7 @@ pub fn declutter(model: &mut TypedModel) -> TractResult<()> {
             *pass = Box::<ChangeAxesFromActivations>::default();
         }
     }
-    optimizer.session().optimize(model)
+    super::optimizer::run(&optimizer, model)
 }
 
 fn is_weight(node: &TypedNode) -> bool {

@@ -9,7 +9,7 @@ use tract_onnx::prelude::*;
 use super::error::ClassifyError;
 use super::manifest::Manifest;
 use super::preprocess::InputTensor;
-use super::{declutter, maxpool, weights};
+use super::{declutter, maxpool, optimizer, weights};
 
 /// A model ready to run: parsed, shapes fixed to batch 1, optimised.
 pub struct Engine {
@@ -42,7 +42,7 @@ fn load_err(e: impl std::fmt::Display) -> ClassifyError {
 pub fn optimize(model: InferenceModel) -> TractResult<TypedModel> {
     let mut typed = model.into_typed()?;
     declutter::declutter(&mut typed)?;
-    typed.optimize()?;
+    optimizer::optimize(&mut typed)?;
     maxpool::replace_max_pools(&mut typed)?;
     Ok(typed)
 }

@@ -12,6 +12,8 @@ pub mod manifest;
 #[cfg(feature = "inference")]
 pub mod maxpool;
 pub mod metadata;
+#[cfg(feature = "inference")]
+pub mod optimizer;
 pub mod prediction;
 pub mod preprocess;
 #[cfg(all(feature = "inference", target_arch = "wasm32", target_feature = "simd128"))]

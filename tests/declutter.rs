@@ -12,9 +12,10 @@ fn typed_bundled_model() -> TypedModel {
     let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/sklesion_w8.onnx")).unwrap();
     let onnx = tract_onnx::onnx();
     let mut proto = onnx.proto_model_for_read(&mut Cursor::new(bytes)).unwrap();
-    weights::dequantize_constant_weights(&mut proto);
-    onnx.model_for_proto_model(&proto)
-        .unwrap()
+    let weights = weights::dequantize_constant_weights(&mut proto);
+    let mut model = onnx.model_for_proto_model(&proto).unwrap();
+    weights.install(&mut model).unwrap();
+    model
         .with_input_fact(0, f32::fact([1, 254, 254, 3]).into())
         .unwrap()
         .with_input_fact(1, f32::fact([1, 10]).into())

@@ -60,9 +60,10 @@ impl Engine {
         let mut proto = onnx_parser
             .proto_model_for_read(&mut Cursor::new(onnx))
             .map_err(load_err)?;
-        weights::dequantize_constant_weights(&mut proto);
+        let weights = weights::dequantize_constant_weights(&mut proto);
         let mut model = onnx_parser.model_for_proto_model(&proto).map_err(load_err)?;
         drop(proto);
+        weights.install(&mut model).map_err(load_err)?;
         let t1 = clock();
 
         let input_names = outlet_names(&model, model.input_outlets().map_err(load_err)?);

@@ -1,19 +1,34 @@
 //! Dequantises constant int8/uint8 weights (`DequantizeLinear` over initializers) into float32
-//! initializers before tract sees the graph.
+//! constants of the parsed model.
 //!
 //! tract folds these constants itself, but slowly: on wasm it spent ≈3.5 s of a 4.3 s model load on
 //! the bundled model's 76 per-channel weights. A straight loop here does the same arithmetic,
 //! `(q - zero_point) * scale` in f32, in milliseconds, so outputs are unchanged while the download
 //! stays int8 (22 MB instead of 85 MB).
+//!
+//! The float32 values are written once, straight into the tensors the model keeps: before parsing,
+//! [`dequantize_constant_weights`] computes them from the protobuf and detaches each folded
+//! `DequantizeLinear` node from its int8 inputs (dropping those initializers); after parsing,
+//! [`Dequantized::install`] turns each such node into a constant. (Handing tract float32
+//! initializers instead would cost a zero-filled buffer and a copy of all 85 MB at load.)
 
 use std::collections::{HashMap, HashSet};
-use tract_onnx::pb::{tensor_proto::DataType, ModelProto, NodeProto, TensorProto};
+use std::sync::Arc;
 
-/// Replaces every `DequantizeLinear` whose inputs are all initializers with a float32 initializer.
-/// Returns how many were replaced. Anything it does not recognise is left for tract.
-pub fn dequantize_constant_weights(model: &mut ModelProto) -> usize {
+use tract_onnx::pb::{tensor_proto::DataType, ModelProto, NodeProto, TensorProto};
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::internal::{ensure, format_err};
+use tract_onnx::tract_hir::ops::konst::Const;
+
+/// Float32 weights folded out of a model, by the name of the `DequantizeLinear` output they are.
+pub struct Dequantized(Vec<(String, Tensor)>);
+
+/// Folds every `DequantizeLinear` whose inputs are all initializers: its float32 value is computed
+/// and returned, and the node is left in `model` without inputs, to name the value for
+/// [`Dequantized::install`]. Anything it does not recognise is left for tract.
+pub fn dequantize_constant_weights(model: &mut ModelProto) -> Dequantized {
     let Some(graph) = model.graph.as_mut() else {
-        return 0;
+        return Dequantized(Vec::new());
     };
     let initializers: HashMap<String, usize> = graph
         .initializer
@@ -22,31 +37,83 @@ pub fn dequantize_constant_weights(model: &mut ModelProto) -> usize {
         .map(|(i, t)| (t.name.clone(), i))
         .collect();
     let mut folded = Vec::new();
-    let mut kept_nodes = Vec::with_capacity(graph.node.len());
-    for node in std::mem::take(&mut graph.node) {
-        let tensor = (node.op_type == "DequantizeLinear" && node.domain.is_empty())
-            .then(|| dequantize(&node, &graph.initializer, &initializers))
-            .flatten();
-        match tensor {
-            Some(t) => folded.push(t),
-            None => kept_nodes.push(node),
+    for node in graph.node.iter_mut() {
+        if node.op_type != "DequantizeLinear" || !node.domain.is_empty() {
+            continue;
+        }
+        if let Some(folded_node) = dequantize(node, &graph.initializer, &initializers) {
+            node.input.clear();
+            folded.push(folded_node);
         }
     }
-    graph.node = kept_nodes;
-    // Drop the int8 originals nothing reads any more, then add their float32 versions.
-    let used: HashSet<String> = graph
+    // Drop the int8 originals nothing reads any more.
+    let used: HashSet<&str> = graph
         .node
         .iter()
-        .flat_map(|n| n.input.iter().cloned())
-        .chain(graph.output.iter().map(|o| o.name.clone()))
+        .flat_map(|n| n.input.iter())
+        .chain(graph.output.iter().map(|o| &o.name))
+        .map(String::as_str)
         .collect();
-    graph.initializer.retain(|t| used.contains(&t.name));
-    let count = folded.len();
-    graph.initializer.extend(folded);
-    count
+    let dropped: HashSet<String> = graph
+        .initializer
+        .iter()
+        .filter(|t| !used.contains(t.name.as_str()))
+        .map(|t| t.name.clone())
+        .collect();
+    graph.initializer.retain(|t| !dropped.contains(&t.name));
+    graph.input.retain(|i| !dropped.contains(&i.name));
+    Dequantized(folded)
 }
 
-fn dequantize(node: &NodeProto, all: &[TensorProto], index: &HashMap<String, usize>) -> Option<TensorProto> {
+impl Dequantized {
+    /// How many `DequantizeLinear` nodes were folded.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Turns each folded `DequantizeLinear` node of `model` (parsed from the protobuf
+    /// [`dequantize_constant_weights`] changed) into a constant holding its value.
+    pub fn install(self, model: &mut InferenceModel) -> TractResult<()> {
+        let by_name: HashMap<&str, OutletId> = model
+            .outlet_labels
+            .iter()
+            .map(|(outlet, name)| (name.as_str(), *outlet))
+            .collect();
+        let outlets: Vec<OutletId> = self
+            .0
+            .iter()
+            .map(|(name, _)| {
+                by_name
+                    .get(name.as_str())
+                    .copied()
+                    .ok_or_else(|| format_err!("no node of the parsed model computes {name:?}"))
+            })
+            .collect::<TractResult<_>>()?;
+        for (outlet, (name, value)) in outlets.into_iter().zip(self.0) {
+            let node = &mut model.nodes[outlet.node];
+            ensure!(
+                outlet.slot == 0 && node.inputs.is_empty() && node.op.name() == "DequantizeLinear",
+                "{name:?} is not the output of a folded DequantizeLinear node"
+            );
+            let value: Arc<Tensor> = value.into_arc_tensor();
+            let fact = TypedFact::try_from(value.clone())?;
+            node.op = Const::new(value)?.into();
+            node.outputs[0].fact = fact.into();
+        }
+        Ok(())
+    }
+}
+
+/// The output name and float32 value of a `DequantizeLinear` over initializers.
+fn dequantize(
+    node: &NodeProto,
+    all: &[TensorProto],
+    index: &HashMap<String, usize>,
+) -> Option<(String, Tensor)> {
     let get = |i: usize| {
         node.input
             .get(i)
@@ -74,7 +141,7 @@ fn dequantize(node: &NodeProto, all: &[TensorProto], index: &HashMap<String, usi
         .iter()
         .map(|&d| usize::try_from(d).ok())
         .collect::<Option<_>>()?;
-    let len = dims.iter().product::<usize>();
+    let len = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d))?;
     if len != q.len() {
         return None;
     }
@@ -84,31 +151,29 @@ fn dequantize(node: &NodeProto, all: &[TensorProto], index: &HashMap<String, usi
         (1, len)
     } else {
         let rank = dims.len() as i64;
-        let axis = node
-            .attribute
-            .iter()
-            .find(|a| a.name == "axis")
-            .map_or(1, |a| a.i);
+        let attribute = |name: &str| node.attribute.iter().find(|a| a.name == name).map(|a| a.i);
+        if attribute("block_size").is_some_and(|b| b != 0) {
+            return None; // blocked quantisation: left to tract (which refuses it clearly)
+        }
+        let axis = attribute("axis").unwrap_or(1);
         let axis = usize::try_from(if axis < 0 { axis + rank } else { axis }).ok()?;
         (*dims.get(axis)?, dims[axis + 1..].iter().product())
     };
     if channels != scales.len() {
         return None;
     }
-    let mut raw = vec![0u8; len * 4];
+    // SAFETY: every value is written below before the tensor is read (`outer * channels` runs of
+    // `inner` values cover all `len`), and any bit pattern is a valid f32.
+    let mut value = unsafe { Tensor::uninitialized::<f32>(&dims) }.ok()?;
     if inner > 0 {
-        for (run, out) in raw.chunks_exact_mut(inner * 4).enumerate() {
+        let mut plain = value.try_as_plain_ram_mut().ok()?;
+        let out = plain.as_slice_mut::<f32>().ok()?;
+        for (run, out) in out.chunks_exact_mut(inner).enumerate() {
             let c = run % channels;
             q.dequantize_into(run * inner, zeros[c] as f32, scales[c], out);
         }
     }
-    Some(TensorProto {
-        name: output,
-        dims: x.dims.clone(),
-        data_type: DataType::Float as i32,
-        raw_data: raw,
-        ..Default::default()
-    })
+    Some((output, value))
 }
 
 /// The integers of a quantised initializer, borrowed from the protobuf.
@@ -141,26 +206,25 @@ impl<'a> Quantized<'a> {
         }
     }
 
-    /// `(q - zero) * scale` for the values from `start` on, one little-endian f32 per 4 bytes of
-    /// `out`. One call per run of values sharing a scale: on wasm, V8 compiles a function called
+    /// `(q - zero) * scale` for the values from `start` on, one per value of `out`. One call per run of values sharing a scale: on wasm, V8 compiles a function called
     /// many times with its optimising tier, while one long loop would stay in the baseline tier.
     #[inline(never)]
-    fn dequantize_into(&self, start: usize, zero: f32, scale: f32, out: &mut [u8]) {
-        let n = out.len() / 4;
-        let convert = |q: f32, o: &mut [u8]| o.copy_from_slice(&((q - zero) * scale).to_le_bytes());
+    fn dequantize_into(&self, start: usize, zero: f32, scale: f32, out: &mut [f32]) {
+        let n = out.len();
+        let convert = |q: f32, o: &mut f32| *o = (q - zero) * scale;
         match *self {
             Quantized::Bytes { raw, signed: true } => {
-                for (&b, o) in raw[start..start + n].iter().zip(out.chunks_exact_mut(4)) {
+                for (&b, o) in raw[start..start + n].iter().zip(out.iter_mut()) {
                     convert(f32::from(b as i8), o)
                 }
             }
             Quantized::Bytes { raw, signed: false } => {
-                for (&b, o) in raw[start..start + n].iter().zip(out.chunks_exact_mut(4)) {
+                for (&b, o) in raw[start..start + n].iter().zip(out.iter_mut()) {
                     convert(f32::from(b), o)
                 }
             }
             Quantized::Wide(v) => {
-                for (&q, o) in v[start..start + n].iter().zip(out.chunks_exact_mut(4)) {
+                for (&q, o) in v[start..start + n].iter().zip(out.iter_mut()) {
                     convert(q as f32, o)
                 }
             }

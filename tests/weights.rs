@@ -1,0 +1,207 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! vibe-opsy's folding of constant `DequantizeLinear` nodes (src/core/weights.rs) gives the same
+//! float32 weights as tract's own `DequantizeLinear`, bit for bit: per tensor and per channel,
+//! int8 and uint8, with and without zero points, raw bytes or the `int32_data` field, any axis.
+
+use tract_onnx::pb::{
+    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto, type_proto, AttributeProto,
+    GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto,
+    ValueInfoProto,
+};
+use tract_onnx::prelude::*;
+use vibe_opsy::core::weights;
+
+const SHAPE: [usize; 3] = [2, 3, 4];
+
+fn value_info(name: &str) -> ValueInfoProto {
+    let dim = |d: usize| tensor_shape_proto::Dimension {
+        value: Some(tensor_shape_proto::dimension::Value::DimValue(d as i64)),
+        ..Default::default()
+    };
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: DataType::Float as i32,
+                shape: Some(TensorShapeProto {
+                    dim: SHAPE.iter().map(|&d| dim(d)).collect(),
+                }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn tensor(name: &str, dims: &[usize], data_type: DataType, raw: Vec<u8>) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        dims: dims.iter().map(|&d| d as i64).collect(),
+        data_type: data_type as i32,
+        raw_data: raw,
+        ..Default::default()
+    }
+}
+
+fn floats(name: &str, values: &[f32]) -> TensorProto {
+    let raw = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    tensor(name, &[values.len()], DataType::Float, raw)
+}
+
+/// Distinct quantised values covering the whole byte range.
+fn quantised(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(37).wrapping_add(seed))
+        .collect()
+}
+
+/// One `DequantizeLinear` per case, each added to the input `x` (so the model has an input and
+/// its outputs are the weights exactly: `w + 0.0`).
+fn model() -> ModelProto {
+    let len: usize = SHAPE.iter().product();
+    let mut nodes = Vec::new();
+    let mut initializers = Vec::new();
+    let mut outputs = Vec::new();
+    let mut case =
+        |name: &str, q: TensorProto, scale: TensorProto, zero: Option<TensorProto>, axis: Option<i64>| {
+            let mut inputs = vec![q.name.clone(), scale.name.clone()];
+            initializers.extend([q, scale]);
+            if let Some(z) = zero {
+                inputs.push(z.name.clone());
+                initializers.push(z);
+            }
+            nodes.push(NodeProto {
+                op_type: "DequantizeLinear".into(),
+                input: inputs,
+                output: vec![format!("{name}_w")],
+                attribute: axis
+                    .map(|i| AttributeProto {
+                        name: "axis".into(),
+                        r#type: AttributeType::Int as i32,
+                        i,
+                        ..Default::default()
+                    })
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            });
+            nodes.push(NodeProto {
+                op_type: "Add".into(),
+                input: vec![format!("{name}_w"), "x".into()],
+                output: vec![name.into()],
+                ..Default::default()
+            });
+            outputs.push(value_info(name));
+        };
+    // int8 per channel along axis 1 (the default), with zero points.
+    case(
+        "per_channel",
+        tensor("a_q", &SHAPE, DataType::Int8, quantised(len, 1)),
+        floats("a_scale", &[0.5, 0.013, 3.25]),
+        Some(tensor("a_zero", &[3], DataType::Int8, vec![0, 5, (-7i8) as u8])),
+        None,
+    );
+    // uint8 per tensor, zero point 128.
+    case(
+        "per_tensor",
+        tensor("b_q", &SHAPE, DataType::Uint8, quantised(len, 2)),
+        floats("b_scale", &[0.0078125]),
+        Some(tensor("b_zero", &[], DataType::Uint8, vec![128])),
+        None,
+    );
+    // int8 per channel along the last axis (negative), no zero point.
+    case(
+        "last_axis",
+        tensor("c_q", &SHAPE, DataType::Int8, quantised(len, 3)),
+        floats("c_scale", &[0.1, 0.2, 0.3, 0.4]),
+        None,
+        Some(-1),
+    );
+    // int8 values in the int32_data field, per channel along axis 0.
+    let mut wide = tensor("d_q", &SHAPE, DataType::Int8, Vec::new());
+    wide.int32_data = quantised(len, 4)
+        .into_iter()
+        .map(|b| i32::from(b as i8))
+        .collect();
+    case(
+        "int32_field",
+        wide,
+        floats("d_scale", &[1.5, 0.001]),
+        Some(tensor("d_zero", &[2], DataType::Int8, vec![1, (-128i8) as u8])),
+        Some(0),
+    );
+    ModelProto {
+        ir_version: 7,
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: 13,
+        }],
+        graph: Some(GraphProto {
+            name: "weights".into(),
+            node: nodes,
+            initializer: initializers,
+            input: vec![value_info("x")],
+            output: outputs,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn run(model: InferenceModel) -> Vec<Vec<u32>> {
+    let x = Tensor::zero::<f32>(&SHAPE).unwrap();
+    let outputs = model
+        .into_optimized()
+        .unwrap()
+        .into_runnable()
+        .unwrap()
+        .run(tvec![x.into_tvalue()])
+        .unwrap();
+    outputs
+        .iter()
+        .map(|o| {
+            o.to_plain_array_view::<f32>()
+                .unwrap()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn folded_weights_equal_tracts_dequantize_linear_bit_for_bit() {
+    let onnx = tract_onnx::onnx();
+    let original = model();
+    let tracts = run(onnx.model_for_proto_model(&original).unwrap());
+
+    let mut proto = original.clone();
+    let folded = weights::dequantize_constant_weights(&mut proto);
+    assert_eq!(folded.len(), 4);
+    let graph = proto.graph.as_ref().unwrap();
+    assert!(graph.initializer.is_empty(), "the int8 initializers are dropped");
+    let mut model = onnx.model_for_proto_model(&proto).unwrap();
+    folded.install(&mut model).unwrap();
+    let ours = run(model);
+
+    assert_eq!(ours.len(), 4);
+    assert!(ours.iter().all(|o| o.len() == SHAPE.iter().product::<usize>()));
+    assert_eq!(ours, tracts);
+    // The cases do dequantise (not all zeros).
+    assert!(ours.iter().all(|o| o.iter().any(|&b| f32::from_bits(b) != 0.0)));
+}
+
+#[test]
+fn unsupported_dequantize_linear_is_left_to_tract() {
+    let mut proto = model();
+    let graph = proto.graph.as_mut().unwrap();
+    // A scale that is not an initializer: the node is not folded and keeps its inputs.
+    graph.initializer.retain(|t| t.name != "b_scale");
+    graph.input.push(value_info("b_scale"));
+    let folded = weights::dequantize_constant_weights(&mut proto);
+    assert_eq!(folded.len(), 3);
+    let graph = proto.graph.as_ref().unwrap();
+    let kept = graph.node.iter().find(|n| n.output == ["per_tensor_w"]).unwrap();
+    assert_eq!(kept.input, ["b_q", "b_scale", "b_zero"]);
+    assert!(graph.initializer.iter().any(|t| t.name == "b_q"));
+}

@@ -1,15 +1,16 @@
 //! Loads an ONNX model with tract and runs it on one preprocessed image (plus the optional metadata
 //! vector).
 
-use std::io::Cursor;
+use prost::Message;
 use std::sync::Arc;
 
+use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 
 use super::error::ClassifyError;
 use super::manifest::Manifest;
 use super::preprocess::InputTensor;
-use super::{declutter, maxpool, optimizer, weights};
+use super::{declutter, heap, maxpool, optimizer, weights};
 
 /// A model ready to run: parsed, shapes fixed to batch 1, optimised.
 pub struct Engine {
@@ -57,9 +58,13 @@ impl Engine {
     ) -> Result<(Engine, LoadTimings), ClassifyError> {
         let t0 = clock();
         let onnx_parser = tract_onnx::onnx();
-        let mut proto = onnx_parser
-            .proto_model_for_read(&mut Cursor::new(onnx))
-            .map_err(load_err)?;
+        // Room ahead for what the load allocates anyway (see `heap`): the decoded protobuf holds
+        // about as many bytes as the file, then come the weights in float32. (Reserving more,
+        // e.g. for tract's packed copy of the weights, made the heap end up larger: measured.)
+        heap::reserve(onnx.len());
+        // Decoded straight from the bytes (tract's `proto_model_for_read` copies them first).
+        let mut proto = ModelProto::decode(onnx).map_err(load_err)?;
+        heap::reserve(weights::float32_bytes(&proto));
         let weights = weights::dequantize_constant_weights(&mut proto);
         let mut model = onnx_parser.model_for_proto_model(&proto).map_err(load_err)?;
         drop(proto);

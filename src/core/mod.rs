@@ -7,6 +7,8 @@ pub mod declutter;
 pub mod decode;
 pub mod error;
 #[cfg(feature = "inference")]
+pub mod heap;
+#[cfg(feature = "inference")]
 pub mod inference;
 pub mod manifest;
 #[cfg(feature = "inference")]

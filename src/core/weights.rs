@@ -20,6 +20,19 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::{ensure, format_err};
 use tract_onnx::tract_hir::ops::konst::Const;
 
+/// How many bytes the model's initializers take as float32 (what the dequantised weights become).
+pub fn float32_bytes(model: &ModelProto) -> usize {
+    let initializers = model.graph.iter().flat_map(|g| g.initializer.iter());
+    initializers
+        .map(|t| {
+            t.dims
+                .iter()
+                .try_fold(4usize, |n, &d| n.checked_mul(usize::try_from(d).ok()?))
+                .unwrap_or(0)
+        })
+        .fold(0usize, usize::saturating_add)
+}
+
 /// Float32 weights folded out of a model, by the name of the `DequantizeLinear` output they are.
 pub struct Dequantized(Vec<(String, Tensor)>);
 

@@ -1,7 +1,7 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! vibe-opsy's folding of constant `DequantizeLinear` nodes (src/core/weights.rs) gives the same
 //! float32 weights as tract's own `DequantizeLinear`, bit for bit: per tensor and per channel,
 //! int8 and uint8, with and without zero points, raw bytes or the `int32_data` field, any axis.
+#![cfg(not(target_arch = "wasm32"))]
 
 use tract_onnx::pb::{
     attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto, type_proto, AttributeProto,
@@ -11,7 +11,7 @@ use tract_onnx::pb::{
 use tract_onnx::prelude::*;
 use vibe_opsy::core::weights;
 
-const SHAPE: [usize; 3] = [2, 3, 4];
+const SHAPE: [usize; 3] = [2, 3, 40];
 
 fn value_info(name: &str) -> ValueInfoProto {
     let dim = |d: usize| tensor_shape_proto::Dimension {
@@ -113,7 +113,7 @@ fn model() -> ModelProto {
     case(
         "last_axis",
         tensor("c_q", &SHAPE, DataType::Int8, quantised(len, 3)),
-        floats("c_scale", &[0.1, 0.2, 0.3, 0.4]),
+        floats("c_scale", &(1..=40).map(|i| i as f32 * 0.1).collect::<Vec<_>>()),
         None,
         Some(-1),
     );

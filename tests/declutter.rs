@@ -6,7 +6,7 @@
 use std::io::Cursor;
 
 use tract_onnx::prelude::*;
-use vibe_opsy::core::{declutter, optimizer, weights};
+use vibe_opsy::core::{declutter, last_axis_binop, optimizer, weights};
 
 fn typed_bundled_model() -> TypedModel {
     let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/sklesion_w8.onnx")).unwrap();
@@ -75,4 +75,13 @@ fn bundled_model_optimises_to_the_same_graph_as_with_tract() {
     for (a, b) in ours.iter().zip(&tracts) {
         assert_eq!(a, b);
     }
+}
+
+#[test]
+fn bundled_model_normalisation_runs_on_last_axis_binops() {
+    let mut model = typed_bundled_model();
+    declutter::declutter(&mut model).unwrap();
+    optimizer::optimize(&mut model).unwrap();
+    // the Keras Normalization layer: (image - mean) * (1 / std), per channel of NHWC
+    assert_eq!(last_axis_binop::replace_last_axis_binops(&mut model).unwrap(), 2);
 }

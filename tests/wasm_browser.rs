@@ -158,6 +158,19 @@ fn max_pool_equals_tract_bit_for_bit() {
     vibe_opsy::core::maxpool::check_against_tract().unwrap();
 }
 
+/// The last-axis binary op that replaces tract's generic broadcast (src/core/last_axis_binop.rs).
+#[wasm_bindgen_test]
+fn last_axis_binop_equals_tract_bit_for_bit() {
+    use vibe_opsy::core::last_axis_binop::{check_against_tract, Arith};
+    let values = |n: usize, seed: f32| -> Vec<f32> {
+        (0..n).map(|i| (i as f32 * 0.37 + seed).sin() * 300.0).collect()
+    };
+    for arith in [Arith::Add, Arith::Sub, Arith::Mul] {
+        let same = check_against_tract(arith, &[1, 5, 7, 3], &values(105, 0.5), &values(3, 1.5));
+        assert!(same.unwrap(), "{arith:?}");
+    }
+}
+
 /// The 4×8 matmul kernel vibe-opsy registers with tract (src/core/wasm_matmul.rs): tract picks it
 /// for f32 GEMM, and every fused operation tract can hand it gives the scalar answer.
 mod matmul_kernel {

@@ -10,7 +10,7 @@ use tract_onnx::prelude::*;
 use super::error::ClassifyError;
 use super::manifest::Manifest;
 use super::preprocess::InputTensor;
-use super::{declutter, heap, maxpool, optimizer, weights};
+use super::{declutter, heap, last_axis_binop, maxpool, optimizer, weights};
 
 /// A model ready to run: parsed, shapes fixed to batch 1, optimised.
 pub struct Engine {
@@ -45,6 +45,7 @@ pub fn optimize(model: InferenceModel) -> TractResult<TypedModel> {
     declutter::declutter(&mut typed)?;
     optimizer::optimize(&mut typed)?;
     maxpool::replace_max_pools(&mut typed)?;
+    last_axis_binop::replace_last_axis_binops(&mut typed)?;
     Ok(typed)
 }
 

@@ -10,6 +10,8 @@ pub mod error;
 pub mod heap;
 #[cfg(feature = "inference")]
 pub mod inference;
+#[cfg(feature = "inference")]
+pub mod last_axis_binop;
 pub mod manifest;
 #[cfg(feature = "inference")]
 pub mod maxpool;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the npm package in pkg/: core -> wasm32 (+simd128, release) -> wasm-bindgen (--target web)
-# -> wasm-opt (npm binaryen; Debian's binaryen 108 output crashes) -> bundled model copied in.
+# -> wasm-opt -O1 (npm binaryen; Debian's binaryen 108 output crashes) -> bundled model copied in.
 #
 # Two engines come out of one dependency build; pkg/index.js picks one at run time:
 #   generated/vibe_opsy_bg.wasm          simd128 (every engine with WebAssembly SIMD)
@@ -15,7 +15,11 @@ target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
 raw="$target_dir/wasm32-unknown-unknown/release/vibe_opsy.wasm"
 out="$ROOT/pkg/generated"
 staging="$target_dir/wasm-bindgen"
-WASM_OPT_FLAGS=(-O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+# -O1, not -O3: -O3's inlining left warm inference unchanged but made the .wasm larger (2.44 vs
+# 2.26 MB brotli) and the cold start slower, V8 running the bigger functions of the one-off model
+# load longer in its baseline tier (Chromium, fresh contexts: 1.65 vs 1.31 s to the first result;
+# Node: model optimise 566-641 vs 406-413 ms). See BENCHMARKS.md.
+WASM_OPT_FLAGS=(-O1 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
 
 # bindgen NAME [cargo args...]: cargo build + wasm-bindgen into $staging/NAME
@@ -37,11 +41,11 @@ optimise() {
     cp "$bindgen" "$out/$file"
     return
   fi
-  local hash; hash="$(sha256sum "$bindgen" | cut -d' ' -f1)"
+  local hash; hash="$( (sha256sum "$bindgen" | cut -d' ' -f1; echo "${flags[*]}") | sha256sum | cut -d' ' -f1)"
   if [ -f "$stamp" ] && [ "$(head -1 "$stamp")" = "$hash" ] && [ -f "$optimised" ]; then
     echo "wasm-opt ($name): input unchanged, reusing the optimised module"
   else
-    stage "wasm-opt -O3 ($name)" "$ROOT/node_modules/.bin/wasm-opt" "${flags[@]}" "$bindgen" -o "$optimised"
+    stage "wasm-opt ${flags[0]} ($name)" "$ROOT/node_modules/.bin/wasm-opt" "${flags[@]}" "$bindgen" -o "$optimised"
     echo "$hash" > "$stamp"
   fi
   cp "$optimised" "$out/$file"

@@ -6,9 +6,7 @@ mod common;
 
 use prost::Message;
 use tract_onnx::pb::{
-    tensor_proto::DataType, tensor_shape_proto::dimension::Value, tensor_shape_proto::Dimension, type_proto,
-    GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto,
-    ValueInfoProto,
+    tensor_proto::DataType, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
 };
 use vibe_opsy::{Classifier, Manifest, PatientMetadata};
 
@@ -19,28 +17,6 @@ const WEIGHTS: [f32; 12] = [
     2.0, -1.0, -1.0, -1.5, -1.0, 2.0, -1.0, -1.5, -1.0, -1.0, 2.0, -1.5,
 ];
 const BIAS: [f32; 4] = [0.1, 0.0, -0.1, 0.0];
-
-fn value_info(name: &str, dims: &[i64]) -> ValueInfoProto {
-    ValueInfoProto {
-        name: name.into(),
-        r#type: Some(TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type: DataType::Float as i32,
-                shape: Some(TensorShapeProto {
-                    dim: dims
-                        .iter()
-                        .map(|d| Dimension {
-                            value: Some(Value::DimValue(*d)),
-                            ..Default::default()
-                        })
-                        .collect(),
-                }),
-            })),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
 
 fn node(op: &str, inputs: &[&str], output: &str) -> NodeProto {
     NodeProto {
@@ -112,8 +88,8 @@ fn tiny_onnx_with(mut prefix: Vec<NodeProto>, mut weights: Vec<TensorProto>) -> 
         name: "tiny".into(),
         node: prefix,
         initializer: weights,
-        input: vec![value_info("pixels", &[1, 3, 8, 8])],
-        output: vec![value_info("scores", &[1, 4])],
+        input: vec![common::f32_value_info("pixels", &[1, 3, 8, 8])],
+        output: vec![common::f32_value_info("scores", &[1, 4])],
         ..Default::default()
     };
     ModelProto {

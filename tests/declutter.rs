@@ -36,6 +36,14 @@ fn describe(model: &TypedModel) -> Vec<String> {
         .collect()
 }
 
+fn assert_same_graph(ours: &TypedModel, tracts: &TypedModel) {
+    let (ours, tracts) = (describe(ours), describe(tracts));
+    assert_eq!(ours.len(), tracts.len());
+    for (a, b) in ours.iter().zip(&tracts) {
+        assert_eq!(a, b);
+    }
+}
+
 #[test]
 fn tract_declutter_has_the_pass_vibe_opsy_replaces() {
     use tract_onnx::tract_core::optim::Optimizer;
@@ -53,11 +61,7 @@ fn bundled_model_declutters_to_the_same_graph_as_with_tract() {
     let mut tracts = ours.clone();
     declutter::declutter(&mut ours).unwrap();
     tracts.declutter().unwrap();
-    let (ours, tracts) = (describe(&ours), describe(&tracts));
-    assert_eq!(ours.len(), tracts.len());
-    for (a, b) in ours.iter().zip(&tracts) {
-        assert_eq!(a, b);
-    }
+    assert_same_graph(&ours, &tracts);
 }
 
 #[test]
@@ -70,11 +74,7 @@ fn bundled_model_optimises_to_the_same_graph_as_with_tract() {
         format!("{:?}", ours.properties),
         format!("{:?}", tracts.properties)
     );
-    let (ours, tracts) = (describe(&ours), describe(&tracts));
-    assert_eq!(ours.len(), tracts.len());
-    for (a, b) in ours.iter().zip(&tracts) {
-        assert_eq!(a, b);
-    }
+    assert_same_graph(&ours, &tracts);
 }
 
 #[test]

@@ -4,34 +4,16 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use tract_onnx::pb::{
-    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto, type_proto, AttributeProto,
-    GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto,
-    ValueInfoProto,
+    attribute_proto::AttributeType, tensor_proto::DataType, AttributeProto, GraphProto, ModelProto,
+    NodeProto, OperatorSetIdProto, TensorProto,
 };
 use tract_onnx::prelude::*;
 use vibe_opsy::core::weights;
 
-const SHAPE: [usize; 3] = [2, 3, 40];
+mod common;
 
-fn value_info(name: &str) -> ValueInfoProto {
-    let dim = |d: usize| tensor_shape_proto::Dimension {
-        value: Some(tensor_shape_proto::dimension::Value::DimValue(d as i64)),
-        ..Default::default()
-    };
-    ValueInfoProto {
-        name: name.into(),
-        r#type: Some(TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type: DataType::Float as i32,
-                shape: Some(TensorShapeProto {
-                    dim: SHAPE.iter().map(|&d| dim(d)).collect(),
-                }),
-            })),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
+const SHAPE: [usize; 3] = [2, 3, 40];
+const DIMS: [i64; 3] = [2, 3, 40];
 
 fn tensor(name: &str, dims: &[usize], data_type: DataType, raw: Vec<u8>) -> TensorProto {
     TensorProto {
@@ -91,7 +73,7 @@ fn model() -> ModelProto {
                 output: vec![name.into()],
                 ..Default::default()
             });
-            outputs.push(value_info(name));
+            outputs.push(common::f32_value_info(name, &DIMS));
         };
     // int8 per channel along axis 1 (the default), with zero points.
     case(
@@ -140,7 +122,7 @@ fn model() -> ModelProto {
             name: "weights".into(),
             node: nodes,
             initializer: initializers,
-            input: vec![value_info("x")],
+            input: vec![common::f32_value_info("x", &DIMS)],
             output: outputs,
             ..Default::default()
         }),
@@ -197,7 +179,7 @@ fn unsupported_dequantize_linear_is_left_to_tract() {
     let graph = proto.graph.as_mut().unwrap();
     // A scale that is not an initializer: the node is not folded and keeps its inputs.
     graph.initializer.retain(|t| t.name != "b_scale");
-    graph.input.push(value_info("b_scale"));
+    graph.input.push(common::f32_value_info("b_scale", &DIMS));
     let folded = weights::dequantize_constant_weights(&mut proto);
     assert_eq!(folded.len(), 3);
     let graph = proto.graph.as_ref().unwrap();

@@ -65,7 +65,8 @@ impl Engine {
         heap::reserve(onnx.len());
         // Decoded straight from the bytes (tract's `proto_model_for_read` copies them first).
         let mut proto = ModelProto::decode(onnx).map_err(load_err)?;
-        heap::reserve(weights::float32_bytes(&proto));
+        // Capped by what the file can hold (int8 → float32 is ×4): dims alone can claim anything.
+        heap::reserve(weights::float32_bytes(&proto).min(onnx.len().saturating_mul(4)));
         let weights = weights::dequantize_constant_weights(&mut proto);
         let mut model = onnx_parser.model_for_proto_model(&proto).map_err(load_err)?;
         drop(proto);

@@ -3,15 +3,13 @@
 use image::RgbImage;
 
 use super::decode::{self, DecodedImage};
+use super::domain;
 use super::error::ClassifyError;
 use super::inference::{Engine, LoadTimings};
 use super::manifest::Manifest;
 use super::metadata::{self, PatientMetadata};
-use super::prediction::{self, ImageInfo, Prediction, Warning, WarningCode};
+use super::prediction::{self, Domain, ImageInfo, Prediction, Warning, WarningCode};
 use super::preprocess::{self, InputTensor};
-
-/// Fewer skin-toned pixels than this (after resizing) suggests the photo is not a close-up of skin.
-const MIN_SKIN_FRACTION: f64 = 0.35;
 
 pub struct Classifier {
     manifest: Manifest,
@@ -91,17 +89,18 @@ impl Classifier {
         let spec = &self.manifest.image_input;
         let resized = preprocess::resize(&decoded.rgb, spec);
         let tensor = preprocess::normalise(&resized, spec);
-        let warnings = self.image_warnings(&decoded, &resized);
-        let output = self.engine.run(&tensor, encoded_meta)?;
+        let run = self.engine.run_with_features(&tensor, encoded_meta)?;
+        let mut warnings = self.size_warnings(&decoded);
+        let domain = self.domain(&decoded, &resized, run.features.as_deref(), &mut warnings)?;
         let info = ImageInfo {
             width: decoded.rgb.width(),
             height: decoded.rgb.height(),
             format: decoded.format.to_string(),
         };
-        prediction::from_output(&self.manifest, &output, info, warnings)
+        prediction::from_output(&self.manifest, &run.output, info, domain, warnings)
     }
 
-    fn image_warnings(&self, decoded: &DecodedImage, resized: &[f64]) -> Vec<Warning> {
+    fn size_warnings(&self, decoded: &DecodedImage) -> Vec<Warning> {
         let mut warnings = Vec::new();
         let (w, h) = decoded.rgb.dimensions();
         let min_side = self.manifest.warnings.small_image_below;
@@ -114,19 +113,58 @@ impl Classifier {
                 ),
             });
         }
+        warnings
+    }
+
+    /// Does the image look like what the model was made for? Grayscale images never do; colour ones
+    /// are scored by the manifest's domain check, if it has one.
+    fn domain(
+        &self,
+        decoded: &DecodedImage,
+        resized: &[f64],
+        features: Option<&[f32]>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Domain, ClassifyError> {
+        let score = match (&self.manifest.domain_check, features) {
+            (Some(check), Some(features)) => {
+                let spec = &self.manifest.image_input;
+                let stats = domain::image_stats(
+                    resized,
+                    spec.width as usize,
+                    spec.height as usize,
+                    &check.image_stats,
+                );
+                Some(domain::score(check, features, &stats).ok_or_else(|| {
+                    ClassifyError::Inference(format!(
+                        "the domain check expects {} values, the model gave {} features",
+                        check.weights.len(),
+                        features.len() + stats.len()
+                    ))
+                })?)
+            }
+            _ => None,
+        };
         if !decoded.had_color || !has_color(&decoded.rgb) {
             warnings.push(Warning {
                 code: WarningCode::Grayscale,
-                message: "the image has no colour; the model was trained on colour dermatoscopic photos"
+                message: "the image has no colour; the model was made for colour dermatoscopic photos, so its answer is not meaningful"
                     .into(),
             });
-        } else if preprocess::color_stats(resized).skin_fraction < MIN_SKIN_FRACTION {
-            warnings.push(Warning {
-                code: WarningCode::NotDermatoscopic,
-                message: "the image does not look like a close-up dermatoscopic photo of skin; the result is unlikely to mean anything".into(),
+            return Ok(Domain {
+                in_domain: false,
+                score: score.map(|s| s.score),
             });
         }
-        warnings
+        if score.is_some_and(|s| !s.in_domain) {
+            warnings.push(Warning {
+                code: WarningCode::NotDermatoscopic,
+                message: "the image does not look like a dermatoscopic or close-up photo of a skin lesion; the model labels anything, so its answer is not meaningful here".into(),
+            });
+        }
+        Ok(Domain {
+            in_domain: score.is_none_or(|s| s.in_domain),
+            score: score.map(|s| s.score),
+        })
     }
 }
 

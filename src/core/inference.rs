@@ -19,6 +19,15 @@ pub struct Engine {
     image_slot: usize,
     metadata_slot: Option<usize>,
     output_slot: usize,
+    /// Position of the domain check's feature vector among the plan's outputs.
+    feature_slot: Option<usize>,
+}
+
+/// What one run returns: the output vector and, when the manifest has a domain check, the features.
+#[derive(Debug, Clone)]
+pub struct EngineOutput {
+    pub output: Vec<f32>,
+    pub features: Option<Vec<f32>>,
 }
 
 /// Time spent in each loading step, measured by the caller's clock.
@@ -122,6 +131,31 @@ impl Engine {
                 ))
             })?;
 
+        // The domain check's features become one more output of the same run (no extra cost).
+        let feature_slot = match &manifest.domain_check {
+            Some(check) => {
+                let outlet = model
+                    .find_outlet_label(&check.feature_output)
+                    .or_else(|| {
+                        model
+                            .node_by_name(&check.feature_output)
+                            .ok()
+                            .map(|n| OutletId::new(n.id, 0))
+                    })
+                    .ok_or_else(|| {
+                        ClassifyError::ModelLoad(format!(
+                            "the domain check's feature output {:?} is not in the model",
+                            check.feature_output
+                        ))
+                    })?;
+                let mut outputs = model.output_outlets().map_err(load_err)?.to_vec();
+                outputs.push(outlet);
+                model.select_output_outlets(&outputs).map_err(load_err)?;
+                Some(outputs.len() - 1)
+            }
+            None => None,
+        };
+
         let plan = optimize(model)
             .and_then(|m| m.into_runnable())
             .map_err(load_err)?;
@@ -132,6 +166,7 @@ impl Engine {
                 image_slot,
                 metadata_slot,
                 output_slot,
+                feature_slot,
             },
             LoadTimings {
                 parse_ms: t1 - t0,
@@ -142,6 +177,15 @@ impl Engine {
 
     /// Runs the model; returns the raw output vector.
     pub fn run(&self, image: &InputTensor, metadata: Option<&[f32]>) -> Result<Vec<f32>, ClassifyError> {
+        Ok(self.run_with_features(image, metadata)?.output)
+    }
+
+    /// Runs the model; returns the raw output vector and the domain check's features.
+    pub fn run_with_features(
+        &self,
+        image: &InputTensor,
+        metadata: Option<&[f32]>,
+    ) -> Result<EngineOutput, ClassifyError> {
         let infer = |e: TractError| ClassifyError::Inference(format!("{e:#}"));
         let image_tensor = Tensor::from_shape(&image.shape, &image.data).map_err(infer)?;
         let mut inputs: Vec<Option<TValue>> = vec![None; 1 + usize::from(self.metadata_slot.is_some())];
@@ -156,10 +200,16 @@ impl Engine {
         }
         let inputs: TVec<TValue> = inputs.into_iter().flatten().collect();
         let outputs = self.plan.run(inputs).map_err(infer)?;
-        let output = outputs
-            .get(self.output_slot)
-            .ok_or_else(|| ClassifyError::Inference("the model produced no output".into()))?;
-        let values = output.to_plain_array_view::<f32>().map_err(infer)?;
-        Ok(values.iter().copied().collect())
+        let vector = |slot: usize| -> Result<Vec<f32>, ClassifyError> {
+            let output = outputs
+                .get(slot)
+                .ok_or_else(|| ClassifyError::Inference("the model produced no output".into()))?;
+            let values = output.to_plain_array_view::<f32>().map_err(infer)?;
+            Ok(values.iter().copied().collect())
+        };
+        Ok(EngineOutput {
+            output: vector(self.output_slot)?,
+            features: self.feature_slot.map(vector).transpose()?,
+        })
     }
 }

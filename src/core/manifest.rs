@@ -26,6 +26,26 @@ pub struct Manifest {
     pub output: OutputSpec,
     #[serde(default)]
     pub warnings: WarningThresholds,
+    /// The out-of-domain check ([`super::domain`]); without it every colour image counts as in domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_check: Option<DomainCheck>,
+}
+
+/// A linear score over the network's penultimate features (L2-normalised) followed by image
+/// statistics of the resized input; below `threshold` the image is out of domain.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DomainCheck {
+    #[serde(default)]
+    pub description: String,
+    /// The node (or outlet label) of the model whose output is the feature vector.
+    pub feature_output: String,
+    /// Names of the image statistics appended to the features, in order ([`super::domain::ImageStat`]).
+    pub image_stats: Vec<super::domain::ImageStat>,
+    /// One weight per feature, then one per statistic.
+    pub weights: Vec<f32>,
+    pub bias: f32,
+    pub threshold: f32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -180,6 +200,19 @@ impl Manifest {
         if input.std.iter().any(|s| !s.is_finite() || *s == 0.0) || !input.value_scale.is_finite() {
             return bad("std must be finite and non-zero".into());
         }
+        if let Some(check) = &self.domain_check {
+            if check.weights.len() <= check.image_stats.len() {
+                return bad("domain_check: fewer weights than image statistics".into());
+            }
+            if !check
+                .weights
+                .iter()
+                .chain([&check.bias, &check.threshold])
+                .all(|v| v.is_finite())
+            {
+                return bad("domain_check: weights, bias and threshold must be finite".into());
+            }
+        }
         if let Some(meta) = &self.metadata_input {
             for feature in &meta.features {
                 match feature {
@@ -206,6 +239,14 @@ impl Manifest {
             }
         }
         Ok(())
+    }
+
+    /// Codes of the classes that are cancers.
+    pub fn malignant_codes(&self) -> impl Iterator<Item = &str> {
+        self.classes
+            .iter()
+            .filter(|c| c.malignant)
+            .map(|c| c.code.as_str())
     }
 
     /// Length of the metadata vector, if the model has a metadata input.

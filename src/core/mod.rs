@@ -5,6 +5,7 @@ pub mod classifier;
 #[cfg(feature = "inference")]
 pub mod declutter;
 pub mod decode;
+pub mod domain;
 pub mod error;
 #[cfg(feature = "inference")]
 pub mod heap;

@@ -15,8 +15,18 @@ pub struct Prediction {
     pub label: String,
     /// Its probability.
     pub confidence: f32,
-    /// Whether that class is a cancer.
+    /// Whether that class is a cancer. Meaningless when `in_domain` is false (kept for API
+    /// compatibility: show `cancer_probability` instead).
     pub is_cancer: bool,
+    /// Sum of the probabilities of the cancer classes (mel, bcc, akiec for the bundled model).
+    pub cancer_probability: f32,
+    /// False when the image does not look like what the model was made for (a dermatoscopic or
+    /// close-up photo of a skin lesion, in colour): then no class is an answer, the probabilities are
+    /// not meaningful, and a `not_dermatoscopic` or `grayscale` warning says why.
+    pub in_domain: bool,
+    /// The out-of-domain check's score (higher: more like a dermatoscopic photo); null when the model's
+    /// manifest has no check.
+    pub domain_score: Option<f32>,
     /// Probability of every class, by code.
     pub probabilities: BTreeMap<String, f32>,
     pub model: ModelInfo,
@@ -55,11 +65,19 @@ pub enum WarningCode {
     NotDermatoscopic,
 }
 
+/// What the out-of-domain check decided (see `super::domain`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Domain {
+    pub in_domain: bool,
+    pub score: Option<f32>,
+}
+
 /// Turns the model's output vector into a prediction.
 pub fn from_output(
     manifest: &Manifest,
     output: &[f32],
     image: ImageInfo,
+    domain: Domain,
     mut warnings: Vec<Warning>,
 ) -> Result<Prediction, ClassifyError> {
     if output.len() != manifest.classes.len() {
@@ -84,7 +102,7 @@ pub fn from_output(
         .max_by(|a, b| a.1.total_cmp(b.1))
         .ok_or_else(|| ClassifyError::Inference("empty output".into()))?;
     let class = &manifest.classes[best];
-    if confidence < manifest.warnings.low_confidence_below {
+    if domain.in_domain && confidence < manifest.warnings.low_confidence_below {
         warnings.push(Warning {
             code: WarningCode::LowConfidence,
             message: format!(
@@ -93,11 +111,22 @@ pub fn from_output(
             ),
         });
     }
+    let cancer_probability = manifest
+        .classes
+        .iter()
+        .zip(&probabilities)
+        .filter(|(c, _)| c.malignant)
+        .map(|(_, p)| p)
+        .sum::<f32>()
+        .clamp(0.0, 1.0);
     Ok(Prediction {
         class: class.code.clone(),
         label: class.label.clone(),
         confidence,
         is_cancer: class.malignant,
+        cancer_probability,
+        in_domain: domain.in_domain,
+        domain_score: domain.score,
         probabilities: manifest
             .classes
             .iter()

@@ -98,40 +98,6 @@ pub fn normalise(resized: &[f64], input: &ImageInput) -> InputTensor {
     }
 }
 
-/// Simple colour statistics of the resized image, used for "does this look like a dermatoscopic
-/// photo" warnings.
-#[derive(Debug, Clone, Copy)]
-pub struct ColorStats {
-    /// Fraction of pixels whose chroma falls in the broad skin/lesion range.
-    pub skin_fraction: f64,
-    /// Mean HSV saturation (0..1).
-    pub mean_saturation: f64,
-}
-
-pub fn color_stats(resized_rgb: &[f64]) -> ColorStats {
-    let mut skin = 0usize;
-    let mut saturation = 0f64;
-    let pixels = (resized_rgb.len() / 3).max(1);
-    for px in resized_rgb.chunks_exact(3) {
-        let (r, g, b) = (px[0], px[1], px[2]);
-        let max = r.max(g).max(b);
-        let min = r.min(g).min(b);
-        if max > 0.0 {
-            saturation += (max - min) / max;
-        }
-        // YCbCr chroma box commonly used for skin detection (Chai & Ngan), widened for lesions.
-        let cb = 128.0 - 0.168_736 * r - 0.331_264 * g + 0.5 * b;
-        let cr = 128.0 + 0.5 * r - 0.418_688 * g - 0.081_312 * b;
-        if (70.0..=135.0).contains(&cb) && (130.0..=185.0).contains(&cr) {
-            skin += 1;
-        }
-    }
-    ColorStats {
-        skin_fraction: skin as f64 / pixels as f64,
-        mean_saturation: saturation / pixels as f64,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

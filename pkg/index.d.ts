@@ -30,8 +30,17 @@ export interface Prediction {
   label: string;
   /** Its probability (0..1). */
   confidence: number;
-  /** Whether that class is a cancer. */
+  /** Whether that class is a cancer. Meaningless when `in_domain` is false; prefer `cancer_probability`. */
   is_cancer: boolean;
+  /** Sum of the probabilities of the cancer classes (0..1). */
+  cancer_probability: number;
+  /**
+   * False when the image does not look like a dermatoscopic or close-up colour photo of a skin lesion:
+   * then no class is an answer (a `not_dermatoscopic` or `grayscale` warning says why).
+   */
+  in_domain: boolean;
+  /** Score of the out-of-domain check (higher: more lesion-like); null when the model has none. */
+  domain_score: number | null;
   /** Probability of every class, by code. */
   probabilities: Record<string, number>;
   model: { name: string; version: string; sha256: string };
@@ -82,6 +91,15 @@ export interface Manifest {
   } | null;
   output: { name: string; kind: 'probabilities' | 'logits' };
   warnings: { low_confidence_below: number; small_image_below: number };
+  /** The out-of-domain check (src/core/domain.rs), fitted by models/domain/train.py. */
+  domain_check?: {
+    description?: string;
+    feature_output: string;
+    image_stats: string[];
+    weights: number[];
+    bias: number;
+    threshold: number;
+  } | null;
 }
 
 export type Source = Uint8Array | ArrayBuffer | ArrayBufferView | Blob | URL | string;

@@ -1,5 +1,5 @@
 #![cfg(not(target_arch = "wasm32"))]
-//! Parity with `../shared/reference` (TensorFlow preprocessing + onnxruntime outputs) on every
+//! Parity with `tests/fixtures/reference` (TensorFlow preprocessing + onnxruntime outputs) on every
 //! reference image.
 
 mod common;

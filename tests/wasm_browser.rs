@@ -13,11 +13,11 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 static MODEL: &[u8] = include_bytes!("../models/sklesion_w8.onnx");
 static MANIFEST: &str = include_str!("../models/sklesion.manifest.json");
-static EXPECTED: &str = include_str!("../../shared/reference/expected_w8.json");
+static EXPECTED: &str = include_str!("fixtures/reference/expected_w8.json");
 
 macro_rules! reference_images {
     ($($name:literal),* $(,)?) => {
-        [$(($name, include_bytes!(concat!("../../shared/reference/images/", $name)) as &[u8])),*]
+        [$(($name, include_bytes!(concat!("fixtures/reference/images/", $name)) as &[u8])),*]
     };
 }
 

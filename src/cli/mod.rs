@@ -2,6 +2,7 @@
 
 mod bench;
 mod classify;
+mod domain_report;
 mod eval;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +33,8 @@ enum Command {
     Classify(classify::Args),
     /// Evaluate on a HAM10000-style folder (images + HAM10000_metadata.csv).
     Eval(eval::Args),
+    /// How the out-of-domain check does on an evaluation set (photos flagged, lesions left alone).
+    DomainReport(domain_report::Args),
     /// Measure model load/optimise time and inference latency.
     Bench(bench::Args),
     /// Serve the HTTP API (and optionally the web app).
@@ -68,6 +71,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Classify(args) => classify::run(&model, args),
         Command::Eval(args) => eval::run(&model, args),
+        Command::DomainReport(args) => domain_report::run(&model, args),
         Command::Bench(args) => bench::run(&model, args),
         Command::Serve(args) => vibe_opsy::server::serve(&model, args).map(|()| ExitCode::SUCCESS),
     };

@@ -1,3 +1,4 @@
 //! Native-only helpers shared by the CLI and the server.
 
+pub mod domain_report;
 pub mod model_files;

@@ -11,9 +11,9 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `../shared/reference` (read-only data every developer and CI has).
+/// `tests/fixtures/reference`: a copy of the team's reference set (TensorFlow + onnxruntime outputs).
 pub fn reference() -> PathBuf {
-    repo().join("../shared/reference")
+    repo().join("tests/fixtures/reference")
 }
 
 pub fn bundled_model() -> PathBuf {

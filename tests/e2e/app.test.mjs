@@ -10,12 +10,14 @@ import { startServer } from './server.mjs';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const GOOD = 'lesion_7_2.png';
 const SECOND = 'v_7_rgba.png';
+const PHOTO = 'tests/fixtures/domain/photos/skimage_astronaut.jpg';
+const DERMOSCOPY = 'tests/fixtures/reference/dermoscopy/ISIC_0026266.jpg';
 let server;
 let native;
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  native = nativePredictions([GOOD, SECOND, 'lesion_7_0.jpg']);
+  native = nativePredictions([GOOD, SECOND, 'lesion_7_0.jpg', PHOTO, DERMOSCOPY]);
   server = await startServer();
 });
 
@@ -54,8 +56,44 @@ async function assertShowsNative(page, name, engine) {
     assert.equal(await page.locator(`[data-testid=prob-${code}]`).textContent(), `${(p * 100).toFixed(1)}%`, `${name} ${code}`);
   }
   const flag = await page.locator('[data-testid=cancer-flag]').textContent();
-  assert.match(flag, want.is_cancer ? /is a cancer/ : /not a cancer/);
+  assert.match(flag, want.is_cancer ? /class is a cancer/ : /class is not a cancer/);
+  assert.equal(await page.locator('[data-testid=cancer-probability]').textContent(), `${(want.cancer_probability * 100).toFixed(1)}%`);
+  assert.equal(await result.getAttribute('data-in-domain'), 'true');
 }
+
+test('an everyday photo: no class headline, no cancer flag, the numbers only behind "show anyway"; a real dermatoscopic image still gets its result', async () => {
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.locator('[data-testid=dropzone]').waitFor();
+    assert.equal(native[PHOTO.split('/').pop()].in_domain, false, 'the CLI flags the photo');
+    await dropFile(page, PHOTO.split('/').pop(), readFileSync(join(ROOT, PHOTO)));
+    const result = page.locator('[data-testid=result]');
+    await result.waitFor({ timeout: 120_000 });
+    assert.equal(await result.getAttribute('data-in-domain'), 'false');
+    assert.match(await page.locator('[data-testid=not-a-lesion]').textContent(), /does not look like a dermatoscopic photo/);
+    assert.equal(await page.locator('[data-testid=result-class]').count(), 0, 'no class headline');
+    assert.equal(await page.locator('[data-testid=cancer-flag]').count(), 0, 'no cancer flag');
+    assert.equal(await page.locator('[data-testid^=prob-]').count(), 0, 'no probabilities until asked');
+    assert.match(await page.locator('[data-testid=warnings]').textContent(), /does not look like a dermatoscopic/);
+    await page.screenshot({ path: join(ARTIFACTS, 'photo-not-a-lesion.png'), fullPage: true });
+    await page.locator('[data-testid=show-anyway]').click();
+    const want = native[PHOTO.split('/').pop()];
+    for (const [code, p] of Object.entries(want.probabilities)) {
+      assert.equal(await page.locator(`[data-testid=prob-${code}]`).textContent(), `${(p * 100).toFixed(1)}%`, code);
+    }
+    assert.match(await page.locator('[data-testid=out-of-domain-details]').textContent(), /Not meaningful/);
+    assert.equal(await page.locator('[data-testid=cancer-flag]').count(), 0, 'still no cancer flag');
+
+    await dropFile(page, DERMOSCOPY.split('/').pop(), readFileSync(join(ROOT, DERMOSCOPY)));
+    await page.locator('[data-testid=result][data-in-domain=true]').waitFor({ timeout: 120_000 });
+    await assertShowsNative(page, DERMOSCOPY.split('/').pop(), 'local');
+    await page.screenshot({ path: join(ARTIFACTS, 'dermoscopy-result.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});
 
 test('drop an image: on-device result equals the native CLI; then offline after one visit', async () => {
   const browser = await launch();

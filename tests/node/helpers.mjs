@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const REFERENCE = resolve(ROOT, '../shared/reference');
+export const REFERENCE = resolve(ROOT, 'tests/fixtures/reference');
 export const IMAGES = [
   'lesion_7_0.jpg',
   'lesion_7_2.png',
@@ -31,7 +31,7 @@ export function nativeBinary() {
 
 /** Native predictions for the reference images, by file name. */
 export function nativePredictions(names = IMAGES) {
-  const out = execFileSync(nativeBinary(), ['classify', '--json', ...names.map((n) => join(REFERENCE, 'images', n))], {
+  const out = execFileSync(nativeBinary(), ['classify', '--json', ...names.map((n) => (n.includes('/') ? join(ROOT, n) : join(REFERENCE, 'images', n)))], {
     encoding: 'utf8',
     env: { ...process.env, VIBE_OPSY_MODEL: join(ROOT, 'models/sklesion.manifest.json') },
   });

@@ -123,6 +123,34 @@ async fn inference_returns_the_same_prediction_as_the_core() {
 }
 
 #[tokio::test]
+async fn out_of_domain_photos_are_marked_as_in_the_core() {
+    let fx = common::repo().join("tests/fixtures");
+    for path in [
+        "domain/photos/skimage_astronaut.jpg",
+        "domain/photos/opencv_fruits.jpg",
+        "reference/dermoscopy/ISIC_0025606.jpg",
+    ] {
+        let image = std::fs::read(fx.join(path)).unwrap();
+        let expected = common::classifier()
+            .classify(&image, &PatientMetadata::default())
+            .unwrap();
+        let (status, _, body) = send(
+            ready_state(Config::default()),
+            post_multipart(multipart(&image, &[])),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let body = json(&body);
+        assert_eq!(body["in_domain"], path.starts_with("reference"), "{path}");
+        assert_eq!(
+            prediction(&serde_json::to_vec(&body).unwrap()),
+            expected,
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn bad_requests_get_the_right_status_and_a_json_error() {
     let state = ready_state(Config::default());
     let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![

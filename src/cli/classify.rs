@@ -108,20 +108,27 @@ fn print_row(file: &Path, result: &Result<Prediction, FileError>) {
     let name = file.display().to_string();
     match result {
         Ok(p) => {
-            println!(
-                "{:<32} {:<6} {:>5.1}%  {:<6} {}",
-                name,
-                p.class,
-                p.confidence * 100.0,
-                if p.is_cancer { "YES" } else { "no" },
-                p.label
-            );
             let probs: Vec<String> = p
                 .probabilities
                 .iter()
                 .map(|(code, prob)| format!("{code} {:.1}%", prob * 100.0))
                 .collect();
-            println!("    {}", probs.join("  "));
+            if p.in_domain {
+                println!(
+                    "{:<32} {:<6} {:>5.1}%  {:<6} {} (cancer classes {:.1}%)",
+                    name,
+                    p.class,
+                    p.confidence * 100.0,
+                    if p.is_cancer { "YES" } else { "no" },
+                    p.label,
+                    p.cancer_probability * 100.0
+                );
+                println!("    {}", probs.join("  "));
+            } else {
+                // No class and no cancer flag: the model labels anything, the answer means nothing here.
+                println!("{name:<32} -      -       -      not a dermatoscopic photo: no answer");
+                println!("    not meaningful: {}", probs.join("  "));
+            }
             for w in &p.warnings {
                 println!("    warning: {}", w.message);
             }

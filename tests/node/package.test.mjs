@@ -13,11 +13,24 @@ import Ajv2020 from 'ajv/dist/2020.js';
 
 let project;
 let native;
+let domainNative;
+/** Photos and lesions for the out-of-domain check's parity (flagged and not, several sources). */
+const DOMAIN_SAMPLE = [
+  'tests/fixtures/domain/photos/skimage_astronaut.jpg',
+  'tests/fixtures/domain/photos/skimage_coffee.jpg',
+  'tests/fixtures/domain/photos/opencv_fruits.jpg',
+  'tests/fixtures/domain/photos/gimp_leather.jpg',
+  'tests/fixtures/domain/photos/plasma_Autumn.jpg',
+  'tests/fixtures/domain/lesion_like/gen_1003.jpg',
+  'tests/fixtures/reference/dermoscopy/ISIC_0025606.jpg',
+  'tests/fixtures/reference/dermoscopy/ISIC_0031386.jpg',
+];
 const schema = JSON.parse(readFileSync(join(ROOT, 'schemas/prediction.schema.json'), 'utf8'));
 const validate = new Ajv2020({ allErrors: true }).compile(schema);
 
 before(() => {
   native = nativePredictions();
+  domainNative = nativePredictions(DOMAIN_SAMPLE);
   project = mkdtempSync(join(tmpdir(), 'vibe-opsy-pkg-'));
   const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', project, join(ROOT, 'pkg')], { encoding: 'utf8' }).trim().split('\n').pop();
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
@@ -48,6 +61,9 @@ for (const [build, flags] of [
     for (const name of ${JSON.stringify(IMAGES)}) {
       out[name] = classifier.classifyBytes(readFileSync(${JSON.stringify(REFERENCE)} + '/images/' + name));
     }
+    for (const path of ${JSON.stringify(DOMAIN_SAMPLE)}) {
+      out[path] = classifier.classifyBytes(readFileSync(${JSON.stringify(ROOT)} + '/' + path));
+    }
     out.__timings = classifier.loadTimings;
     out.__engine = classifier.engine;
     classifier.free();
@@ -62,6 +78,13 @@ for (const [build, flags] of [
       assert.equal(results[name].class, native[name].class);
       assert.deepEqual(results[name].warnings, native[name].warnings, name);
       assert.ok(validate(results[name]), `${name}: ${JSON.stringify(validate.errors)}`);
+    }
+    // The out-of-domain check gives the same verdicts and scores as the native build.
+    for (const path of DOMAIN_SAMPLE) {
+      const name = path.split('/').pop();
+      assert.equal(results[path].in_domain, domainNative[name].in_domain, path);
+      assert.ok(Math.abs(results[path].domain_score - domainNative[name].domain_score) <= 1e-3, `${path}: ${results[path].domain_score} vs ${domainNative[name].domain_score}`);
+      assert.ok(Math.abs(results[path].cancer_probability - domainNative[name].cancer_probability) <= 1e-4, path);
     }
     assert.ok(results.__timings.parseMs > 0);
   });

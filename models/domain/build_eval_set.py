@@ -94,6 +94,9 @@ def candidates():
             path = glob.glob(os.path.join(GC, r['file'] + '.*'))[0]
             lic = r['licence'] + (f" ({r['author']})" if r['author'] else '') + (f" {r['origin']}" if r['origin'] else '')
             yield (r['file'], Image.open(path), r['source'], lic, cat.get(d, 'object'), 'gcompris')
+    histo = os.environ.get('STARDIST_HISTO', '/tmp/whl/stardist/data/images/histo.jpg')
+    yield ('stardist_histo', Image.open(histo), 'stardist 0.9.2 (PyPI) stardist/data/images/histo.jpg',
+           'BSD-3-Clause (stardist)', 'histology', 'stardist')
     for f in ['gcompris-main-menu.png', 'activity-config.png', 'dataset.png']:
         yield ('gcompris_screenshot_' + f.split('.')[0], Image.open('/tmp/ood/' + f),
                'Debian gcompris-qt-data 3.1 /usr/share/doc/HTML/en/gcompris-qt/' + f, 'GFDL / GPL-3+ (gcompris-qt-data)', 'screenshot', 'gcompris')
@@ -126,7 +129,7 @@ def main():
     for g in sorted(set(r['group'] for r in rows)):
         members = [r for r in rows if r['group'] == g]
         rng.shuffle(members)
-        k = round(len(members) * HELDOUT_FRACTION)
+        k = max(1, round(len(members) * HELDOUT_FRACTION))
         for i, r in enumerate(members):
             r['split'] = 'heldout' if i < k else 'tune'
     rows.sort(key=lambda r: r['file'])

@@ -26,7 +26,7 @@ from lesion_like import make as make_lesion  # noqa: E402
 
 MANIFEST = os.path.join(ROOT, 'models', 'sklesion.manifest.json')
 FEATURE = 'StatefulPartitionedCall/functional_2_1/xception_1/global_average_pooling2d_1/Mean_Squeeze__631'
-C = 0.03
+C = float(os.environ.get('DOMAIN_C', '0.1'))
 STATS = ['red_dominant', 'warm_ordered', 'near_black', 'vivid', 'hard_edges', 'centre_minus_border',
          'colourfulness', 'mean_saturation']
 
@@ -131,6 +131,10 @@ def jpeg_roundtrip(im):
 
 def main():
     manifest = json.load(open(MANIFEST))
+    cache = os.environ.get('DOMAIN_CACHE')
+    if cache and os.path.exists(cache):
+        z = np.load(cache)
+        return fit_and_write(manifest, z['X_in'], z['X_out'], z['groups'], sorted(set(z['groups']) - {'synthetic', 'lesion_like'}))
     net = Network(manifest)
     fx = os.path.join(ROOT, 'tests', 'fixtures')
     derm = sorted(f for f in os.listdir(os.path.join(fx, 'reference', 'dermoscopy')) if f.endswith('.jpg'))
@@ -152,8 +156,13 @@ def main():
     tune = [r for r in rows if r['split'] == 'tune']
     X_out = [net.features(load(os.path.join(fx, 'domain', 'photos', r['file']))) for r in tune]
     X_in, X_out = np.array(X_in), np.array(X_out)
+    if os.environ.get('DOMAIN_CACHE'):
+        np.savez(os.environ['DOMAIN_CACHE'], X_in=X_in, X_out=X_out, groups=np.array(groups))
     groups = np.array(groups)
+    fit_and_write(manifest, X_in, X_out, groups, derm)
 
+
+def fit_and_write(manifest, X_in, X_out, groups, derm):
     def fit(xi, xo):
         X = np.vstack([xi, xo])
         y = np.r_[np.ones(len(xi)), np.zeros(len(xo))]

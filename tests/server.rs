@@ -277,6 +277,65 @@ async fn overload_is_shed_with_503_and_retry_after() {
 }
 
 #[tokio::test]
+async fn precompressed_assets_go_to_clients_that_accept_them_and_identity_to_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("assets")).unwrap();
+    let index = b"<!doctype html><title>vibe-opsy</title>".to_vec();
+    let js = b"console.log('vibe-opsy');".repeat(50);
+    for (path, body) in [("index.html", &index), ("assets/app-1.js", &js)] {
+        std::fs::write(dir.path().join(path), body).unwrap();
+        std::fs::write(
+            dir.path().join(format!("{path}.br")),
+            [b"BR:".as_slice(), body].concat(),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join(format!("{path}.gz")),
+            [b"GZ:".as_slice(), body].concat(),
+        )
+        .unwrap();
+    }
+    let router = app(ready_state(Config::default()), Some(dir.path()));
+    let fetch = |uri: &'static str, accept: Option<&'static str>| {
+        let router = router.clone();
+        async move {
+            let mut request = Request::get(uri);
+            if let Some(accept) = accept {
+                request = request.header(header::ACCEPT_ENCODING, accept);
+            }
+            let response = router
+                .oneshot(request.body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let (parts, body) = response.into_parts();
+            let encoding = parts
+                .headers
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap().to_string());
+            assert_eq!(parts.status, StatusCode::OK, "{uri}");
+            assert_eq!(parts.headers[header::VARY], "accept-encoding", "{uri}");
+            (encoding, body.collect().await.unwrap().to_bytes().to_vec())
+        }
+    };
+    // Every route, including the SPA fallback (a client-side route answers with index.html).
+    for (uri, original) in [
+        ("/assets/app-1.js", &js),
+        ("/", &index),
+        ("/some/client/route", &index),
+    ] {
+        let (encoding, body) = fetch(uri, Some("gzip, deflate, br")).await;
+        assert_eq!(encoding.as_deref(), Some("br"), "{uri}");
+        assert_eq!(body, [b"BR:".as_slice(), original].concat(), "{uri}");
+        let (encoding, body) = fetch(uri, Some("gzip")).await;
+        assert_eq!(encoding.as_deref(), Some("gzip"), "{uri}");
+        assert_eq!(body, [b"GZ:".as_slice(), original].concat(), "{uri}");
+        let (encoding, body) = fetch(uri, None).await;
+        assert_eq!(encoding, None, "{uri}: identity without Accept-Encoding");
+        assert_eq!(&body, original, "{uri}");
+    }
+}
+
+#[tokio::test]
 async fn static_files_have_mime_types_cache_and_security_headers() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("assets")).unwrap();

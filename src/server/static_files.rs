@@ -1,4 +1,7 @@
-//! Serving the built web app: SPA fallback, long cache for hashed assets, security headers.
+//! Serving the built web app: SPA fallback, long cache for hashed assets, security headers, and the
+//! brotli/gzip files that `scripts/precompress.mjs` writes beside each asset at build time (sent with
+//! `Content-Encoding` to clients that accept them, the original bytes to the others; `Vary:
+//! Accept-Encoding` so that caches and CDNs keep them apart).
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
@@ -19,7 +22,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
     let service = ServeDir::new(dir)
         .precompressed_br()
         .precompressed_gzip()
-        .fallback(ServeFile::new(index));
+        .fallback(ServeFile::new(index).precompressed_br().precompressed_gzip());
     Router::new()
         .fallback_service(service)
         .layer(axum::middleware::from_fn(static_headers))
@@ -36,6 +39,7 @@ async fn static_headers(request: Request, next: Next) -> Response {
         "no-cache"
     };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if path.ends_with(".wasm") {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/wasm"));
     }

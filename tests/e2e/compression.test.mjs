@@ -67,5 +67,5 @@ test('every static asset: brotli to a client that accepts it, identity to one th
   const fallback = await get(`${server.url}/some/client/route`, 'br');
   assert.equal(fallback.headers['content-encoding'], 'br');
   assert.ok(checked >= 5, `only ${checked} assets checked`);
-  console.log(`# ${checked} assets: ${(raw / 1e6).toFixed(2)} MB raw, ${(wire / 1e6).toFixed(2)} MB brotli on the wire`);
+  console.log(`${checked} assets: ${(raw / 1e6).toFixed(2)} MB raw, ${(wire / 1e6).toFixed(2)} MB brotli on the wire`);
 });

@@ -5,8 +5,8 @@
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 rounds="${1:-3}"; runs="${2:-20}"; image="${3:-$ROOT/tests/fixtures/reference/dermoscopy/ISIC_0024354.jpg}"
-cargo build --quiet --bin vibe-opsy
-bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug/vibe-opsy"
+cargo build --quiet --release --bin vibe-opsy
+bin="${CARGO_TARGET_DIR:-$ROOT/target}/release/vibe-opsy"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 ln -s "$ROOT/models/sklesion_w8.onnx" "$tmp/sklesion_w8.onnx"
 node -e 'const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); delete m.domain_check; console.log(JSON.stringify(m))' \

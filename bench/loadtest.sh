@@ -12,8 +12,8 @@ if [ ! -x "$venv/bin/uvicorn" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet onnxruntime numpy fastapi uvicorn python-multipart pillow
 fi
-cargo build --quiet --bin vibe-opsy
-bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug/vibe-opsy"
+cargo build --quiet --release --bin vibe-opsy
+bin="${CARGO_TARGET_DIR:-$ROOT/target}/release/vibe-opsy"
 export WRK_BODY; WRK_BODY="$(mktemp)"
 { printf -- "--vibeopsybench\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
   cat "$ROOT/samples/lesion_7_0.jpg"; printf "\r\n--vibeopsybench--\r\n"; } > "$WRK_BODY"

@@ -12,27 +12,36 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet onnxruntime numpy
 fi
-cargo build --quiet --bin vibe-opsy
-bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug/vibe-opsy"
+# The binary users run (scripts/run.sh, the Dockerfile): release.
+cargo build --quiet --release --bin vibe-opsy
+bin="${CARGO_TARGET_DIR:-$ROOT/target}/release/vibe-opsy"
+cores="$(nproc)"
 out="$(mktemp)"
 for r in $(seq "$rounds"); do
-  "$bin" bench --json --runs "$runs" "$image" | sed 's/^/tract /' >> "$out"
+  "$bin" bench --json --threads "$cores" --runs "$runs" "$image" | sed 's/^/tractN /' >> "$out"
+  "$venv/bin/python" bench/onnxruntime_native.py --model models/sklesion_w8.onnx --tensor "$tensor" --runs "$runs" --threads "$cores" | sed 's/^/ortN /' >> "$out"
+  "$bin" bench --json --threads 1 --runs "$runs" "$image" | sed 's/^/tract1 /' >> "$out"
   "$venv/bin/python" bench/onnxruntime_native.py --model models/sklesion_w8.onnx --tensor "$tensor" --runs "$runs" --threads 1 | sed 's/^/ort1 /' >> "$out"
 done
-"$venv/bin/python" - "$out" <<'PY'
+"$venv/bin/python" - "$out" "$cores" <<'PY'
 import json, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
     tag, js = line.split(" ", 1)
     rows.setdefault(tag, []).append(json.loads(js))
+cores = sys.argv[2]
 med = lambda tag, key: statistics.median(r[key] for r in rows[tag])
-t_load = med("tract", "parse_ms") + med("tract", "optimize_ms")
-o_load = med("ort1", "session_ms")
-print(f"{'':28}{'tract (ours)':>14}{'onnxruntime 1t':>16}{'ratio':>8}")
-print(f"{'load + optimise (ms)':28}{t_load:14.0f}{o_load:16.0f}{t_load / o_load:8.2f}")
-print(f"{'first inference (ms)':28}{med('tract', 'first_inference_ms'):14.0f}{med('ort1', 'first_inference_ms'):16.0f}{med('tract', 'first_inference_ms') / med('ort1', 'first_inference_ms'):8.2f}")
-ti, oi = med("tract", "inference_median_ms"), med("ort1", "inference_median_ms")
-print(f"{'warm inference median (ms)':28}{ti:14.1f}{oi:16.1f}{ti / oi:8.2f}")
-print(f"{'preprocess median (ms)':28}{med('tract', 'preprocess_median_ms'):14.1f}{'-':>16}")
-print(f"(medians of {len(rows['tract'])} interleaved rounds; {rows['ort1'][0]['runtime']})")
+print(f"| | ours, {cores} threads | onnxruntime, {cores} threads | ratio | ours, 1 thread | onnxruntime, 1 thread | ratio |")
+print("|---|---|---|---|---|---|---|")
+def line(name, ours, theirs):
+    cells = []
+    for n in (cores, "1"):
+        t, o = ours(f"tract{'N' if n != '1' else '1'}"), theirs(f"ort{'N' if n != '1' else '1'}")
+        cells += [f"{t:.1f} ms", f"{o:.1f} ms", f"**{t / o:.2f}**"]
+    print(f"| {name} | " + " | ".join(cells) + " |")
+line("load + optimise", lambda t: med(t, "parse_ms") + med(t, "optimize_ms"), lambda o: med(o, "session_ms"))
+line("first inference", lambda t: med(t, "first_inference_ms"), lambda o: med(o, "first_inference_ms"))
+line("warm inference (median)", lambda t: med(t, "inference_median_ms"), lambda o: med(o, "inference_median_ms"))
+print(f"\n(ours: release build, our preprocessing {med('tract1', 'preprocess_median_ms'):.1f} ms not included; medians of "
+      f"{len(rows['tract1'])} interleaved rounds; {rows['ort1'][0]['runtime']})")
 PY

@@ -1,51 +1,11 @@
-/** Stable error codes (the message is the human-readable sentence). */
-export type ErrorCode =
-  | 'empty_file'
-  | 'unsupported_format'
-  | 'not_an_image'
-  | 'corrupt_image'
-  | 'image_too_large'
-  | 'zero_sized_image'
-  | 'invalid_pixels'
-  | 'invalid_metadata'
-  | 'invalid_manifest'
-  | 'model_load_failed'
-  | 'inference_failed'
-  | 'download_failed'
-  | 'freed'
-  | 'internal';
+// The JSON contract (Prediction, Manifest, error and warning codes) is generated from schemas/ by
+// scripts/gen-types.mjs: one source for Rust, the HTTP API and this package.
+import type { ErrorCode, Manifest, Prediction } from './contract';
+export type * from './contract';
 
 export class ClassifyError extends Error {
   readonly code: ErrorCode;
   constructor(message: string, code: ErrorCode);
-}
-
-export type WarningCode = 'low_confidence' | 'small_image' | 'grayscale' | 'not_dermatoscopic';
-
-/** The same JSON as `vibe-opsy classify --json` and `POST /inference` (schemas/prediction.schema.json). */
-export interface Prediction {
-  /** Code of the most probable class, e.g. "nv". */
-  class: string;
-  /** Its display name, e.g. "Melanocytic nevus". */
-  label: string;
-  /** Its probability (0..1). */
-  confidence: number;
-  /** Whether that class is a cancer. Meaningless when `in_domain` is false; prefer `cancer_probability`. */
-  is_cancer: boolean;
-  /** Sum of the probabilities of the cancer classes (0..1). */
-  cancer_probability: number;
-  /**
-   * False when the image does not look like a dermatoscopic or close-up colour photo of a skin lesion:
-   * then no class is an answer (a `not_dermatoscopic` or `grayscale` warning says why).
-   */
-  in_domain: boolean;
-  /** Score of the out-of-domain check (higher: more lesion-like); null when the model has none. */
-  domain_score: number | null;
-  /** Probability of every class, by code. */
-  probabilities: Record<string, number>;
-  model: { name: string; version: string; sha256: string };
-  image: { width: number; height: number; format: 'JPEG' | 'PNG' | 'GIF' | 'WebP' | 'BMP' | 'TIFF' | 'pixels' };
-  warnings: { code: WarningCode; message: string }[];
 }
 
 /** Optional patient metadata; anything left out is "unknown". */
@@ -55,51 +15,6 @@ export interface PatientMetadata {
   sex?: string;
   /** "arm" | "head_neck" | "leg_genital" | "trunk", or a HAM10000 localization such as "back". */
   site?: string;
-}
-
-export interface ClassInfo {
-  code: string;
-  label: string;
-  malignant: boolean;
-}
-
-/** models/*.manifest.json */
-export interface Manifest {
-  name: string;
-  version: string;
-  description: string;
-  model_file: string;
-  sha256: string;
-  classes: ClassInfo[];
-  image_input: {
-    name: string;
-    layout: 'NHWC' | 'NCHW';
-    width: number;
-    height: number;
-    resize: 'bilinear_half_pixel';
-    value_scale: number;
-    mean: [number, number, number];
-    std: [number, number, number];
-  };
-  metadata_input?: {
-    name: string;
-    features: (
-      | { kind: 'one_hot'; field: string; values: string[]; unknown: string; aliases?: Record<string, string> }
-      | { kind: 'scaled'; field: string; divisor: number; missing: number; min: number; max: number }
-      | { kind: 'missing_flag'; field: string }
-    )[];
-  } | null;
-  output: { name: string; kind: 'probabilities' | 'logits' };
-  warnings: { low_confidence_below: number; small_image_below: number };
-  /** The out-of-domain check (src/core/domain.rs), fitted by models/domain/train.py. */
-  domain_check?: {
-    description?: string;
-    feature_output: string;
-    image_stats: string[];
-    weights: number[];
-    bias: number;
-    threshold: number;
-  } | null;
 }
 
 export type Source = Uint8Array | ArrayBuffer | ArrayBufferView | Blob | URL | string;

@@ -6,13 +6,18 @@ export ROOT
 # Every native build, test and the CLI share one optimised dev build (deps at opt-level 3).
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+# Runs one stage of a script: prints its name, then its duration and outcome, also when it fails
+# (the caller's `set -e` still stops the script after the closing line).
 stage() {
   local name="$1"; shift
-  local started; started=$(date +%s)
+  local started rc=0; started=$(date +%s)
   echo "==> [$(date +%H:%M:%S)] $name"
-  "$@"
-  local rc=$?
-  echo "<== $name: $(( $(date +%s) - started ))s"
+  "$@" || rc=$?
+  if [ "$rc" = 0 ]; then
+    echo "<== $name: $(( $(date +%s) - started ))s"
+  else
+    echo "<== $name: FAILED (exit $rc) after $(( $(date +%s) - started ))s"
+  fi
   return $rc
 }
 

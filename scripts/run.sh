@@ -7,8 +7,9 @@ stage "setup" "$ROOT/scripts/setup.sh"
 if [ -f "$ROOT/package.json" ] && grep -q '"build:web"' "$ROOT/package.json"; then
   stage "build the wasm package and the web app" npm run --silent build:web
 fi
-stage "build the native binary" cargo build --quiet --bin vibe-opsy
-bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug/vibe-opsy"
+# What users run is the optimised build (the tests use the dev profile, dependencies at opt-level 3).
+stage "build the native binary (release)" cargo build --quiet --release --bin vibe-opsy
+bin="${CARGO_TARGET_DIR:-$ROOT/target}/release/vibe-opsy"
 echo "Sample classification (CLI):"
 "$bin" classify samples/lesion_7_0.jpg
 static=()

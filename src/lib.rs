@@ -1,12 +1,17 @@
 //! vibe-opsy: a skin-lesion classifier (the seven HAM10000 classes) that runs natively, in
-//! WebAssembly and behind an HTTP API, from one core.
+//! WebAssembly and behind an HTTP API, from one core. Each folder says where its code runs:
 //!
-//! - [`core`]: decoding, preprocessing, inference and the [`Prediction`] contract (no I/O).
-//! - `native`: model files on disk (not on wasm32).
+//! - [`classifier`]: the classifier's domain — manifest, decoding, preprocessing, the domain check
+//!   and the [`Prediction`] contract. Every platform; never touches tract.
+//! - `engine`: runs an ONNX model with tract, and every override of tract (listed in its module
+//!   doc). Every platform; feature `inference`.
+//! - `native`: model files on disk and the domain report (not on wasm32).
 //! - `server`: the cloud fallback API (not on wasm32).
 //! - `wasm`: the JavaScript boundary (wasm32 only).
 
-pub mod core;
+pub mod classifier;
+#[cfg(feature = "inference")]
+pub mod engine;
 
 #[cfg(all(feature = "inference", not(target_arch = "wasm32")))]
 pub mod native;
@@ -16,5 +21,7 @@ pub mod server;
 pub mod wasm;
 
 #[cfg(feature = "inference")]
-pub use crate::core::{Classifier, LoadTimings};
-pub use crate::core::{ClassifyError, Manifest, PatientMetadata, Prediction};
+pub use crate::classifier::Classifier;
+pub use crate::classifier::{ClassifyError, Manifest, PatientMetadata, Prediction};
+#[cfg(feature = "inference")]
+pub use crate::engine::LoadTimings;

@@ -1,12 +1,14 @@
 #![cfg(not(target_arch = "wasm32"))]
-//! vibe-opsy's declutter (src/core/declutter.rs) and optimiser loop (src/core/optimizer.rs) leave
+//! vibe-opsy's declutter (src/engine/passes/declutter.rs) and optimiser loop (src/engine/passes/optimizer.rs) leave
 //! the bundled model exactly as tract's own do, node for node, while skipping tract's copies of the
 //! weights and its dead duplicate-node scan.
 
 use std::io::Cursor;
 
 use tract_onnx::prelude::*;
-use vibe_opsy::core::{declutter, last_axis_binop, optimizer, weights};
+use vibe_opsy::engine::ops::last_axis_binop;
+use vibe_opsy::engine::passes::{declutter, optimizer};
+use vibe_opsy::engine::weights;
 
 fn typed_bundled_model() -> TypedModel {
     let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/sklesion_w8.onnx")).unwrap();

@@ -1,4 +1,4 @@
-//! vibe-opsy's folding of constant `DequantizeLinear` nodes (src/core/weights.rs) gives the same
+//! vibe-opsy's folding of constant `DequantizeLinear` nodes (src/engine/weights.rs) gives the same
 //! float32 weights as tract's own `DequantizeLinear`, bit for bit: per tensor and per channel,
 //! int8 and uint8, with and without zero points, raw bytes or the `int32_data` field, any axis.
 #![cfg(not(target_arch = "wasm32"))]
@@ -8,7 +8,7 @@ use tract_onnx::pb::{
     NodeProto, OperatorSetIdProto, TensorProto,
 };
 use tract_onnx::prelude::*;
-use vibe_opsy::core::weights;
+use vibe_opsy::engine::weights;
 
 mod common;
 

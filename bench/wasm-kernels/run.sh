@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the GEMM micro-kernel benchmark for simd128 and simd128+relaxed-simd and runs it in Node
-# and headless Chromium (numbers quoted in src/core/wasm_matmul.rs and BENCHMARKS.md).
+# and headless Chromium (numbers quoted in src/engine/kernels/wasm_matmul.rs and BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")"
 RUSTFLAGS="-C target-feature=+simd128" cargo build -q --release --target wasm32-unknown-unknown --target-dir target/simd

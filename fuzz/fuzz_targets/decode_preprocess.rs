@@ -3,7 +3,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
-use vibe_opsy::core::{decode, preprocess};
+use vibe_opsy::classifier::{decode, preprocess};
 use vibe_opsy::Manifest;
 
 fn manifest() -> &'static Manifest {

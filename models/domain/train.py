@@ -4,7 +4,7 @@
 
 What it fits: a logistic regression over
   - the network's own penultimate features (Xception's 2048 global-average-pooled activations, L2-normalised),
-  - eight colour/composition statistics of the 254x254 model input (src/core/domain.rs computes the same),
+  - eight colour/composition statistics of the 254x254 model input (src/classifier/domain.rs computes the same),
 with in-domain = the 35 real HAM10000 images of tests/fixtures/reference/dermoscopy plus 11 photometric and
 geometric variants of each (vignette, zoom, flip, light, colour cast, blur, low resolution), the colour
 synthetic lesions of tests/fixtures/reference/images, and lesion-like images from lesion_like.py (seeds
@@ -32,7 +32,7 @@ STATS = ['red_dominant', 'warm_ordered', 'near_black', 'vivid', 'hard_edges', 'c
 
 
 def resize(a, oh=254, ow=254):
-    """tf.image.resize bilinear, half-pixel centres, no antialiasing (as src/core/preprocess.rs)."""
+    """tf.image.resize bilinear, half-pixel centres, no antialiasing (as src/classifier/preprocess.rs)."""
     a = a.astype(np.float64)
     h, w = a.shape[:2]
 
@@ -48,7 +48,7 @@ def resize(a, oh=254, ow=254):
 
 
 def image_stats(x):
-    """The eight statistics, in STATS order, of a float [254,254,3] image in 0..255 (see src/core/domain.rs)."""
+    """The eight statistics, in STATS order, of a float [254,254,3] image in 0..255 (see src/classifier/domain.rs)."""
     r, g, b = x[..., 0], x[..., 1], x[..., 2]
     mx, mn = x.max(-1), x.min(-1)
     sat = (mx - mn) / (mx + 1.0)

@@ -24,6 +24,8 @@ pub struct Args {
 #[derive(serde::Serialize)]
 struct Figures {
     runtime: &'static str,
+    /// Threads for the matrix multiplications (`--threads`).
+    threads: usize,
     read_ms: f64,
     parse_ms: f64,
     optimize_ms: f64,
@@ -46,7 +48,7 @@ fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
     (at(0.5), at(0.9), v[0])
 }
 
-pub fn run(model: &Path, args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(model: &Path, args: Args, threads: usize) -> anyhow::Result<ExitCode> {
     let runs = args.runs.max(1);
     let image = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let t = Instant::now();
@@ -77,6 +79,7 @@ pub fn run(model: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let (inference_median_ms, inference_p90_ms, inference_min_ms) = stats(inf);
     let f = Figures {
         runtime: "tract (vibe-opsy native)",
+        threads,
         read_ms,
         parse_ms: timings.parse_ms,
         optimize_ms: timings.optimize_ms,
@@ -91,7 +94,7 @@ pub fn run(model: &Path, args: Args) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string(&f)?);
     } else {
-        println!("runtime            {}", f.runtime);
+        println!("runtime            {} ({} threads)", f.runtime, f.threads);
         println!("read model         {:8.1} ms", f.read_ms);
         println!("parse              {:8.1} ms", f.parse_ms);
         println!("optimise           {:8.1} ms", f.optimize_ms);

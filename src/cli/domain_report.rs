@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use vibe_opsy::engine::threads::available_cores;
 use vibe_opsy::native::{domain_report, model_files};
 
 #[derive(clap::Args)]
@@ -16,18 +17,16 @@ pub struct Args {
     /// Print the report (with every image's outcome) as JSON.
     #[arg(long)]
     json: bool,
-    /// Worker threads (default: every core).
+    /// Images classified at once, one core each (default: every core).
     #[arg(long)]
-    threads: Option<usize>,
+    jobs: Option<usize>,
 }
 
 pub fn run(model: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let (classifier, _) = model_files::load_classifier(model)?;
     let items = domain_report::load_set(&args.fixtures)?;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let report = domain_report::evaluate(&classifier, &items, threads)?;
+    let jobs = args.jobs.unwrap_or_else(available_cores);
+    let report = domain_report::evaluate(&classifier, &items, jobs)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -4,11 +4,13 @@ mod bench;
 mod classify;
 mod domain_report;
 mod eval;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use vibe_opsy::engine::threads::{available_cores, MatmulThreads};
 use vibe_opsy::native::model_files;
 use vibe_opsy::PatientMetadata;
 
@@ -23,6 +25,10 @@ struct Cli {
     /// Defaults to $VIBE_OPSY_MODEL, then the bundled model.
     #[arg(long, global = true)]
     model: Option<PathBuf>,
+    /// Threads for one inference's matrix multiplications (default: every core; 1 = single-threaded).
+    /// `serve` splits them between concurrent requests.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
     #[command(subcommand)]
     command: Command,
 }
@@ -38,7 +44,7 @@ enum Command {
     /// Measure model load/optimise time and inference latency.
     Bench(bench::Args),
     /// Serve the HTTP API (and optionally the web app).
-    Serve(vibe_opsy::server::ServeArgs),
+    Serve(serve::ServeArgs),
 }
 
 /// Patient metadata flags shared by the subcommands.
@@ -68,12 +74,16 @@ impl MetadataArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let model = cli.model.unwrap_or_else(model_files::default_model_path);
+    let threads = cli.threads.unwrap_or_else(available_cores).max(1);
+    if !matches!(cli.command, Command::Serve(_)) {
+        MatmulThreads::new(threads).make_default();
+    }
     let result = match cli.command {
         Command::Classify(args) => classify::run(&model, args),
         Command::Eval(args) => eval::run(&model, args),
         Command::DomainReport(args) => domain_report::run(&model, args),
-        Command::Bench(args) => bench::run(&model, args),
-        Command::Serve(args) => vibe_opsy::server::serve(&model, args).map(|()| ExitCode::SUCCESS),
+        Command::Bench(args) => bench::run(&model, args, threads),
+        Command::Serve(args) => serve::run(&model, args, cli.threads).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -9,7 +9,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::core::{Classifier, PatientMetadata};
+use crate::classifier::{Classifier, PatientMetadata};
+use crate::engine::threads::MatmulThreads;
 
 /// One image of the set and what the check should say about it.
 #[derive(Debug, Clone)]
@@ -161,14 +162,18 @@ impl Report {
     }
 }
 
-/// Classifies every item (on `threads` threads) and counts.
-pub fn evaluate(classifier: &Classifier, items: &[Item], threads: usize) -> anyhow::Result<Report> {
-    let threads = threads.clamp(1, 16);
-    let chunk = items.len().div_ceil(threads).max(1);
+/// Classifies every item (`jobs` images at a time, one core each) and counts.
+pub fn evaluate(classifier: &Classifier, items: &[Item], jobs: usize) -> anyhow::Result<Report> {
+    let jobs = jobs.clamp(1, 16);
+    let chunk = items.len().div_ceil(jobs).max(1);
     let results: Vec<anyhow::Result<Vec<Outcome>>> = std::thread::scope(|s| {
         let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|item| classify(classifier, item)).collect()))
+            .map(|part| {
+                s.spawn(move || {
+                    MatmulThreads::single().run(|| part.iter().map(|item| classify(classifier, item)).collect())
+                })
+            })
             .collect();
         handles
             .into_iter()

@@ -4,7 +4,7 @@ use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::core::{Classifier, LoadTimings, Manifest};
+use crate::{Classifier, LoadTimings, Manifest};
 
 /// Environment variable naming the model (a manifest, an `.onnx` beside its manifest, or a folder).
 pub const MODEL_ENV: &str = "VIBE_OPSY_MODEL";

@@ -4,7 +4,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::core::ClassifyError;
+use crate::classifier::ClassifyError;
 
 #[derive(Debug)]
 pub struct ApiError {

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::error::ApiError;
 use super::state::AppState;
-use crate::core::{PatientMetadata, Prediction};
+use crate::classifier::{PatientMetadata, Prediction};
 
 pub async fn inference(
     State(state): State<AppState>,
@@ -46,10 +46,11 @@ pub async fn inference(
         .await
         .map_err(|_| ApiError::overloaded(1))?;
     let metrics = state.metrics.clone();
+    let cores = state.cores.clone();
     let prediction = tokio::task::spawn_blocking(move || {
         let _in_flight = metrics.in_flight();
         let started = Instant::now();
-        let result = classifier.classify(&image, &metadata);
+        let result = cores.run(|| classifier.classify(&image, &metadata));
         if let Ok(p) = &result {
             metrics.inference(started.elapsed().as_secs_f64(), &p.class);
         }

@@ -26,46 +26,6 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::native::model_files;
 
-/// `vibe-opsy serve` options.
-#[derive(clap::Args, Debug, Clone)]
-pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub addr: SocketAddr,
-    /// Folder of the built web app to serve at `/` (e.g. www/dist).
-    #[arg(long = "static")]
-    pub static_dir: Option<PathBuf>,
-    /// Largest upload, in bytes.
-    #[arg(long, default_value_t = 10_000_000)]
-    pub body_limit: usize,
-    /// Concurrent inferences (default: number of cores).
-    #[arg(long)]
-    pub workers: Option<usize>,
-    /// Requests allowed to wait for a worker before shedding with 503 (default: 8 per worker).
-    #[arg(long)]
-    pub queue: Option<usize>,
-    /// Per-request timeout in seconds.
-    #[arg(long, default_value_t = 30)]
-    pub timeout_s: u64,
-    /// Allow this origin to call the API (repeatable; `*` for any). Closed by default.
-    #[arg(long = "cors-origin")]
-    pub cors_origins: Vec<String>,
-}
-
-impl ServeArgs {
-    pub fn config(&self) -> Config {
-        let defaults = Config::default();
-        let workers = self.workers.unwrap_or(defaults.workers).max(1);
-        Config {
-            body_limit: self.body_limit,
-            workers,
-            queue: self.queue.unwrap_or(workers * 8),
-            request_timeout: Duration::from_secs(self.timeout_s.max(1)),
-            cors_origins: self.cors_origins.clone(),
-        }
-    }
-}
-
 /// The API routes (and the web app when `static_dir` is given).
 pub fn app(state: AppState, static_dir: Option<&Path>) -> Router {
     let body_limit = state.config.body_limit;
@@ -159,27 +119,24 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-/// Runs the server until SIGTERM or Ctrl-C, letting in-flight requests finish.
-pub fn serve(model: &Path, args: ServeArgs) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    let config = args.config();
+/// Runs the server on `addr` until SIGTERM or Ctrl-C, letting in-flight requests finish. The model
+/// loads in the background (`/health` says `loading` until then). Logs through `tracing`: the
+/// caller installs a subscriber.
+pub fn serve(
+    model: &Path,
+    addr: SocketAddr,
+    static_dir: Option<PathBuf>,
+    config: Config,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(config.workers + 2)
         .build()?;
     runtime.block_on(async move {
         let state = AppState::new(config);
-        let listener = tokio::net::TcpListener::bind(args.addr)
+        let listener = tokio::net::TcpListener::bind(addr)
             .await
-            .with_context(|| format!("binding {}", args.addr))?;
+            .with_context(|| format!("binding {addr}"))?;
         tracing::info!(addr = %listener.local_addr()?, "listening");
         let slot = state.model.clone();
         let model = model.to_path_buf();
@@ -193,7 +150,7 @@ pub fn serve(model: &Path, args: ServeArgs) -> anyhow::Result<()> {
             }
             slot.set(loaded.map(Arc::new).map_err(|e| format!("{e:#}")));
         });
-        let router = app(state, args.static_dir.as_deref());
+        let router = app(state, static_dir.as_deref());
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown_signal())
             .await?;

@@ -1,19 +1,25 @@
 //! Shared server state: the model (loaded in the background), limits and metrics.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use super::metrics::Metrics;
-use crate::core::Classifier;
+use crate::classifier::Classifier;
+use crate::engine::threads::{available_cores, MatmulThreads};
 
-/// Limits and policies; see `ServeArgs` for the command-line defaults.
+/// Limits and policies; `vibe-opsy serve` (src/cli/serve.rs) sets them from its options.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Largest accepted request body for `/inference`.
     pub body_limit: usize,
     /// Inferences running at once (the blocking pool's share).
     pub workers: usize,
+    /// Threads one inference may use for its matrix multiplications when it runs alone; with
+    /// several inferences running, each gets `threads / running` (at least 1), so the total stays
+    /// about `threads`.
+    pub threads: usize,
     /// Requests allowed to wait for a worker before new ones are shed with 503.
     pub queue: usize,
     /// Whole-request deadline (including a slow upload).
@@ -24,10 +30,11 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = available_cores();
         Config {
             body_limit: 10_000_000,
             workers: cores,
+            threads: cores,
             queue: cores * 8,
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
@@ -70,6 +77,68 @@ pub struct AppState {
     pub admission: Arc<Semaphore>,
     /// Execution: one permit per concurrent inference.
     pub workers: Arc<Semaphore>,
+    /// The cores inferences share.
+    pub cores: Arc<CoreShare>,
+}
+
+/// Splits `threads` cores between the inferences running at once: one alone gets them all, and
+/// `n` at once get `threads / n` each (at least one), so the machine is never oversubscribed by
+/// more than the rounding. Pools of 1, 2, 4, … up to `threads` threads are made once.
+#[derive(Debug)]
+pub struct CoreShare {
+    pools: Vec<MatmulThreads>,
+    running: AtomicUsize,
+}
+
+impl CoreShare {
+    pub fn new(threads: usize) -> CoreShare {
+        let threads = threads.max(1);
+        let mut pools = vec![MatmulThreads::single()];
+        let mut n = 2;
+        while n < threads {
+            pools.push(MatmulThreads::new(n));
+            n *= 2;
+        }
+        if threads > 1 {
+            pools.push(MatmulThreads::new(threads));
+        }
+        CoreShare {
+            pools,
+            running: AtomicUsize::new(0),
+        }
+    }
+
+    /// Runs `f` with this inference's share of the cores.
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        let running = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        let _done = Finished(&self.running);
+        self.for_running(running).run(f)
+    }
+
+    /// The pool for one of `running` inferences: the largest that fits its share.
+    pub fn for_running(&self, running: usize) -> &MatmulThreads {
+        let total = self.pools.last().map_or(1, MatmulThreads::threads);
+        let share = (total / running.max(1)).max(1);
+        self.pools
+            .iter()
+            .rev()
+            .find(|p| p.threads() <= share)
+            .unwrap_or(&self.pools[0])
+    }
+}
+
+struct Finished<'a>(&'a AtomicUsize);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Default for CoreShare {
+    fn default() -> Self {
+        CoreShare::new(available_cores())
+    }
 }
 
 impl AppState {
@@ -79,6 +148,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             admission: Arc::new(Semaphore::new(config.workers + config.queue)),
             workers: Arc::new(Semaphore::new(config.workers.max(1))),
+            cores: Arc::new(CoreShare::new(config.threads)),
             config: Arc::new(config),
         }
     }

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::core::{Classifier, ClassifyError, Manifest, PatientMetadata};
+use crate::{Classifier, ClassifyError, Manifest, PatientMetadata};
 
 #[cfg(feature = "threads")]
 pub mod threads;

@@ -16,6 +16,11 @@ pub fn reference() -> PathBuf {
     repo().join("tests/fixtures/reference")
 }
 
+/// `tests/fixtures/bad/bomb_100000x100000.png`: a CRC-correct PNG declaring 30 GB of pixels.
+pub fn bomb() -> Vec<u8> {
+    std::fs::read(repo().join("tests/fixtures/bad/bomb_100000x100000.png")).unwrap()
+}
+
 pub fn bundled_model() -> PathBuf {
     repo().join("models/sklesion.manifest.json")
 }

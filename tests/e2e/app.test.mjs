@@ -44,10 +44,9 @@ async function dropFile(page, name, bytes = readFileSync(join(REFERENCE, 'images
 }
 
 /** Reads the shown result and checks it against the native CLI's prediction for the same file. */
-async function assertShowsNative(page, name, engine) {
+async function assertShowsNative(page, name, engine, want = native[name]) {
   const result = page.locator('[data-testid=result]');
   await result.waitFor({ timeout: 120_000 });
-  const want = native[name];
   assert.equal(await result.getAttribute('data-engine'), engine);
   assert.equal(await page.locator('[data-testid=result-class]').textContent(), want.class);
   assert.equal(await page.locator('[data-testid=result-label]').textContent(), want.label);
@@ -199,10 +198,22 @@ test('keyboard only: Tab to the drop zone, Enter opens the file chooser, result 
     ]);
     await chooser.setFiles(join(REFERENCE, 'images', GOOD));
     await assertShowsNative(page, GOOD, 'local');
-    // The metadata fields are reachable and labelled; changing one re-runs the prediction.
+    // The metadata fields are reachable and labelled; changing one re-runs the prediction: the page
+    // then shows the CLI's numbers for that sex, which differ from those without metadata.
+    const withSex = nativePredictions([GOOD], ['--sex', 'female'])[GOOD];
+    const code = Object.keys(withSex.probabilities).find(
+      (c) => (withSex.probabilities[c] * 100).toFixed(1) !== (native[GOOD].probabilities[c] * 100).toFixed(1),
+    );
+    assert.ok(code, 'the sex changes a displayed probability');
     await page.getByLabel('Sex').focus();
     await page.keyboard.press('ArrowDown');
-    await page.waitForFunction(() => document.querySelector('[data-testid=result]') !== null);
+    assert.equal(await page.getByLabel('Sex').inputValue(), 'female');
+    await page.waitForFunction(
+      ([code, text]) => document.querySelector(`[data-testid=prob-${code}]`)?.textContent === text,
+      [code, `${(withSex.probabilities[code] * 100).toFixed(1)}%`],
+      { timeout: 60_000 },
+    );
+    await assertShowsNative(page, GOOD, 'local', withSex);
     await page.screenshot({ path: join(ARTIFACTS, 'keyboard-flow.png'), fullPage: true });
   } finally {
     await browser.close();

@@ -30,8 +30,8 @@ export function nativeBinary() {
 }
 
 /** Native predictions for the reference images, by file name. */
-export function nativePredictions(names = IMAGES) {
-  const out = execFileSync(nativeBinary(), ['classify', '--json', ...names.map((n) => (n.includes('/') ? join(ROOT, n) : join(REFERENCE, 'images', n)))], {
+export function nativePredictions(names = IMAGES, extraArgs = []) {
+  const out = execFileSync(nativeBinary(), ['classify', '--json', ...extraArgs, ...names.map((n) => (n.includes('/') ? join(ROOT, n) : join(REFERENCE, 'images', n)))], {
     encoding: 'utf8',
     env: { ...process.env, VIBE_OPSY_MODEL: join(ROOT, 'models/sklesion.manifest.json') },
   });

@@ -26,6 +26,8 @@ export function App() {
 
   const askConsent = useCallback(() => {
     if (hasCloudConsent()) return Promise.resolve(true);
+    // A question still open belongs to a superseded request: settle it (nothing is sent).
+    consentAnswer.current?.(false);
     setConsentOpen(true);
     return new Promise<boolean>((resolve) => (consentAnswer.current = resolve));
   }, []);

@@ -5,7 +5,7 @@ import { manifest } from './manifest';
 export function CancerProbability({ prediction: p }: { prediction: Prediction }) {
   const percent = (p.cancer_probability * 100).toFixed(1);
   const cancerCodes = manifest.classes.filter((c) => c.malignant).map((c) => c.code).join(', ');
-  const unsure = p.confidence < manifest.warnings.low_confidence_below;
+  const unsure = p.warnings.some((w) => w.code === 'low_confidence');
   const level = p.cancer_probability >= 0.5 ? 'is-cancer' : p.cancer_probability >= 0.2 ? 'maybe-cancer' : 'not-cancer';
   return (
     <p className={`cancer-flag ${level}`} data-testid="cancer-flag" data-cancer-class={String(p.is_cancer)}>

@@ -1,16 +1,41 @@
-//! Loads an ONNX model with tract and runs it on one preprocessed image (plus the optional metadata
-//! vector).
+//! Loads an ONNX model with tract and runs it on one f32 image tensor (plus an optional vector
+//! input, e.g. patient metadata).
 
 use prost::Message;
 use std::sync::Arc;
 
+use thiserror::Error;
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 
-use super::error::ClassifyError;
-use super::manifest::Manifest;
-use super::preprocess::InputTensor;
-use super::{declutter, heap, last_axis_binop, maxpool, optimizer, weights};
+use super::ops::{last_axis_binop, maxpool};
+use super::passes::{declutter, optimizer};
+use super::{heap, weights};
+
+/// What the engine needs to know about a model: its inputs' names and shapes, which output to
+/// return, and which inner value (if any) to return beside it.
+#[derive(Debug, Clone)]
+pub struct ModelSpec {
+    /// Name of the image input and its full shape (batch 1), e.g. `[1, 254, 254, 3]`.
+    pub image_input: String,
+    pub image_shape: Vec<usize>,
+    /// Name and length of an optional vector input (shape `[1, len]`).
+    pub vector_input: Option<(String, usize)>,
+    /// Name of the output to return (any name works when the model has a single output).
+    pub output: String,
+    /// A node or outlet label whose value is returned beside the output (e.g. pooled features).
+    pub features: Option<String>,
+}
+
+/// Why a model could not be loaded or run. The messages come from tract and are for developers;
+/// the classifier maps them to its own errors.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Load(String),
+    #[error("{0}")]
+    Run(String),
+}
 
 /// A model ready to run: parsed, shapes fixed to batch 1, optimised.
 pub struct Engine {
@@ -23,7 +48,7 @@ pub struct Engine {
     feature_slot: Option<usize>,
 }
 
-/// What one run returns: the output vector and, when the manifest has a domain check, the features.
+/// What one run returns: the output vector and, when the spec names one, the feature vector.
 #[derive(Debug, Clone)]
 pub struct EngineOutput {
     pub output: Vec<f32>,
@@ -42,8 +67,8 @@ fn outlet_names(model: &InferenceModel, outlets: &[OutletId]) -> Vec<String> {
     outlets.iter().map(|o| model.node(o.node).name.clone()).collect()
 }
 
-fn load_err(e: impl std::fmt::Display) -> ClassifyError {
-    ClassifyError::ModelLoad(format!("{e:#}"))
+fn load_err(e: impl std::fmt::Display) -> EngineError {
+    EngineError::Load(format!("{e:#}"))
 }
 
 /// What `into_optimized` does (type, declutter, codegen), with vibe-opsy's changes: a declutter that
@@ -59,13 +84,13 @@ pub fn optimize(model: InferenceModel) -> TractResult<TypedModel> {
 }
 
 impl Engine {
-    /// Parses and optimises `onnx` for the shapes in `manifest`. `clock` returns milliseconds
-    /// (the core has no clock of its own: `Instant` panics on wasm32).
+    /// Parses and optimises `onnx` for the shapes in `spec`. `clock` returns milliseconds
+    /// (the engine has no clock of its own: `Instant` panics on wasm32).
     pub fn load(
         onnx: &[u8],
-        manifest: &Manifest,
+        spec: &ModelSpec,
         clock: &dyn Fn() -> f64,
-    ) -> Result<(Engine, LoadTimings), ClassifyError> {
+    ) -> Result<(Engine, LoadTimings), EngineError> {
         let t0 = clock();
         let onnx_parser = tract_onnx::onnx();
         // Room ahead for what the load allocates anyway (see `heap`): the decoded protobuf holds
@@ -85,17 +110,17 @@ impl Engine {
         let input_names = outlet_names(&model, model.input_outlets().map_err(load_err)?);
         let slot_of = |name: &str| {
             input_names.iter().position(|n| n == name).ok_or_else(|| {
-                ClassifyError::ModelLoad(format!(
+                EngineError::Load(format!(
                     "the model has no input named {name:?} (inputs: {})",
                     input_names.join(", ")
                 ))
             })
         };
-        let image = &manifest.image_input;
-        let image_slot = slot_of(&image.name)?;
-        let metadata_slot = match (&manifest.metadata_input, manifest.metadata_len()) {
-            (Some(meta), Some(len)) => {
-                let slot = slot_of(&meta.name)?;
+        let image_slot = slot_of(&spec.image_input)?;
+        let metadata_slot = match &spec.vector_input {
+            Some((name, len)) => {
+                let len = *len;
+                let slot = slot_of(name)?;
                 model = model
                     .with_input_fact(slot, f32::fact([1, len]).into())
                     .map_err(load_err)?;
@@ -104,49 +129,36 @@ impl Engine {
             _ => None,
         };
         if input_names.len() != 1 + usize::from(metadata_slot.is_some()) {
-            return Err(ClassifyError::ModelLoad(format!(
-                "the manifest does not describe every model input (inputs: {})",
+            return Err(EngineError::Load(format!(
+                "the spec does not describe every model input (inputs: {})",
                 input_names.join(", ")
             )));
         }
-        let (h, w) = (image.height as usize, image.width as usize);
-        let shape = match image.layout {
-            super::manifest::Layout::Nhwc => [1, h, w, 3],
-            super::manifest::Layout::Nchw => [1, 3, h, w],
-        };
         model = model
-            .with_input_fact(image_slot, f32::fact(shape).into())
+            .with_input_fact(image_slot, f32::fact(&spec.image_shape).into())
             .map_err(load_err)?;
 
         let output_names = outlet_names(&model, model.output_outlets().map_err(load_err)?);
         let output_slot = output_names
             .iter()
-            .position(|n| *n == manifest.output.name)
+            .position(|n| *n == spec.output)
             .or(if output_names.len() == 1 { Some(0) } else { None })
             .ok_or_else(|| {
-                ClassifyError::ModelLoad(format!(
+                EngineError::Load(format!(
                     "the model has no output named {:?} (outputs: {})",
-                    manifest.output.name,
+                    spec.output,
                     output_names.join(", ")
                 ))
             })?;
 
-        // The domain check's features become one more output of the same run (no extra cost).
-        let feature_slot = match &manifest.domain_check {
-            Some(check) => {
+        // The features become one more output of the same run (no extra cost).
+        let feature_slot = match &spec.features {
+            Some(features) => {
                 let outlet = model
-                    .find_outlet_label(&check.feature_output)
-                    .or_else(|| {
-                        model
-                            .node_by_name(&check.feature_output)
-                            .ok()
-                            .map(|n| OutletId::new(n.id, 0))
-                    })
+                    .find_outlet_label(features)
+                    .or_else(|| model.node_by_name(features).ok().map(|n| OutletId::new(n.id, 0)))
                     .ok_or_else(|| {
-                        ClassifyError::ModelLoad(format!(
-                            "the domain check's feature output {:?} is not in the model",
-                            check.feature_output
-                        ))
+                        EngineError::Load(format!("the feature output {features:?} is not in the model"))
                     })?;
                 let mut outputs = model.output_outlets().map_err(load_err)?.to_vec();
                 outputs.push(outlet);
@@ -175,23 +187,21 @@ impl Engine {
         ))
     }
 
-    /// Runs the model; returns the raw output vector.
-    pub fn run(&self, image: &InputTensor, metadata: Option<&[f32]>) -> Result<Vec<f32>, ClassifyError> {
-        Ok(self.run_with_features(image, metadata)?.output)
-    }
-
-    /// Runs the model; returns the raw output vector and the domain check's features.
-    pub fn run_with_features(
+    /// Runs the model on an image tensor of `shape` (the spec's) and the optional vector input;
+    /// returns the output vector and the spec's feature vector.
+    pub fn run(
         &self,
-        image: &InputTensor,
-        metadata: Option<&[f32]>,
-    ) -> Result<EngineOutput, ClassifyError> {
-        let infer = |e: TractError| ClassifyError::Inference(format!("{e:#}"));
-        let image_tensor = Tensor::from_shape(&image.shape, &image.data).map_err(infer)?;
+        shape: &[usize],
+        image: &[f32],
+        vector: Option<&[f32]>,
+    ) -> Result<EngineOutput, EngineError> {
+        let metadata = vector;
+        let infer = |e: TractError| EngineError::Run(format!("{e:#}"));
+        let image_tensor = Tensor::from_shape(shape, image).map_err(infer)?;
         let mut inputs: Vec<Option<TValue>> = vec![None; 1 + usize::from(self.metadata_slot.is_some())];
         inputs[self.image_slot] = Some(image_tensor.into_tvalue());
         if let Some(slot) = self.metadata_slot {
-            let meta = metadata.ok_or_else(|| ClassifyError::Inference("metadata vector missing".into()))?;
+            let meta = metadata.ok_or_else(|| EngineError::Run("the vector input is missing".into()))?;
             inputs[slot] = Some(
                 Tensor::from_shape(&[1, meta.len()], meta)
                     .map_err(infer)?
@@ -200,10 +210,10 @@ impl Engine {
         }
         let inputs: TVec<TValue> = inputs.into_iter().flatten().collect();
         let outputs = self.plan.run(inputs).map_err(infer)?;
-        let vector = |slot: usize| -> Result<Vec<f32>, ClassifyError> {
+        let vector = |slot: usize| -> Result<Vec<f32>, EngineError> {
             let output = outputs
                 .get(slot)
-                .ok_or_else(|| ClassifyError::Inference("the model produced no output".into()))?;
+                .ok_or_else(|| EngineError::Run("the model produced no output".into()))?;
             let values = output.to_plain_array_view::<f32>().map_err(infer)?;
             Ok(values.iter().copied().collect())
         };

@@ -113,7 +113,7 @@ pub fn encode(spec: &MetadataInput, meta: &PatientMetadata) -> Result<Vec<f32>, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::manifest::Manifest;
+    use crate::classifier::manifest::Manifest;
 
     fn spec() -> MetadataInput {
         Manifest::from_json(include_str!("../../models/sklesion.manifest.json"))

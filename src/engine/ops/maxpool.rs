@@ -166,6 +166,8 @@ impl EvalOp for MaxPool2d {
         if input.len() != images * in_image || expected != images * out_image {
             bail!("MaxPool2d: input of {} values for {:?}", input.len(), w);
         }
+        // SAFETY: f32 has no invalid bit patterns, and the pooling below writes every output value
+        // (one per output position and channel of each image; the sizes are checked above).
         let mut output = unsafe { Tensor::uninitialized::<f32>(&self.output_shape)? };
         {
             let mut out_plain = output.try_as_plain_ram_mut()?;
@@ -423,7 +425,7 @@ mod simd {
 /// Checks the op against tract's own on Xception's pools and on awkward windows (channels not a
 /// multiple of 4, no batch axis, valid and explicit padding): both replaced and bit-identical. For the
 /// tests (native, and wasm where the SIMD path runs).
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub fn check_against_tract() -> Result<(), String> {
     use tract_onnx::tract_core::ops::cnn::PaddingSpec;
     type Case = (bool, Vec<usize>, [usize; 2], [usize; 2], PaddingSpec);
@@ -493,6 +495,7 @@ pub fn check_against_tract() -> Result<(), String> {
 /// Runs `MaxPool(kernel, strides, padding)` over a `shape` (channels first or last, with or without
 /// the batch axis) of pseudo-random values, once as tract optimises it and once with its `OptMaxPool`
 /// replaced; returns both outputs and how many ops were replaced.
+#[cfg(any(test, feature = "test-support"))]
 fn compare_with_tract(
     channels_last: bool,
     shape: &[usize],

@@ -13,7 +13,7 @@
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
-use tract_onnx::tract_core::ops::binary::{BinMiniOp, TypedBinOp};
+use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::konst::Const;
 use tract_onnx::tract_core::ops::math::{Add, Mul, Sub};
 
@@ -138,6 +138,8 @@ impl EvalOp for LastAxisBinOp {
             k.len(),
             self.shape
         );
+        // SAFETY: f32 has no invalid bit patterns, and the loop below writes every value (`out` and
+        // `x` have the same length, checked above, and are walked in whole rows of `k.len()`).
         let mut output = unsafe { Tensor::uninitialized::<f32>(&self.shape)? };
         {
             let mut plain = output.try_as_plain_ram_mut()?;
@@ -174,7 +176,7 @@ impl TypedOp for LastAxisBinOp {
 /// Runs `arith` on `tensor` (of `shape`) and the vector `k` through tract's own op and through
 /// [`LastAxisBinOp`], in both operand orders, and says whether each pair is bit-identical (for
 /// tests, native and wasm).
-#[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub fn check_against_tract(arith: Arith, shape: &[usize], tensor: &[f32], k: &[f32]) -> TractResult<bool> {
     let mut all_equal = true;
     for tensor_slot in [0, 1] {
@@ -185,7 +187,7 @@ pub fn check_against_tract(arith: Arith, shape: &[usize], tensor: &[f32], k: &[f
             *last = k.len();
         }
         let vector = model.add_const("k", Tensor::from_shape(&k_shape, k)?)?;
-        let mini: Box<dyn BinMiniOp> = match arith {
+        let mini: Box<dyn tract_onnx::tract_core::ops::binary::BinMiniOp> = match arith {
             Arith::Add => Box::new(Add),
             Arith::Sub => Box::new(Sub),
             Arith::Mul => Box::new(Mul),

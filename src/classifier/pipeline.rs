@@ -5,11 +5,11 @@ use image::RgbImage;
 use super::decode::{self, DecodedImage};
 use super::domain;
 use super::error::ClassifyError;
-use super::inference::{Engine, LoadTimings};
-use super::manifest::Manifest;
+use super::manifest::{Layout, Manifest};
 use super::metadata::{self, PatientMetadata};
 use super::prediction::{self, Domain, ImageInfo, Prediction, Warning, WarningCode};
 use super::preprocess::{self, InputTensor};
+use crate::engine::{Engine, EngineError, LoadTimings, ModelSpec};
 
 pub struct Classifier {
     manifest: Manifest,
@@ -24,7 +24,8 @@ impl Classifier {
         manifest: Manifest,
         clock: &dyn Fn() -> f64,
     ) -> Result<(Classifier, LoadTimings), ClassifyError> {
-        let (engine, timings) = Engine::load(onnx, &manifest, clock)?;
+        let (engine, timings) = Engine::load(onnx, &engine_spec(&manifest), clock)
+            .map_err(|e| ClassifyError::ModelLoad(e.to_string()))?;
         Ok((Classifier { manifest, engine }, timings))
     }
 
@@ -70,7 +71,20 @@ impl Classifier {
     /// Runs the model on a prepared tensor; returns the raw output vector.
     pub fn run_tensor(&self, input: &InputTensor, meta: &PatientMetadata) -> Result<Vec<f32>, ClassifyError> {
         let encoded_meta = self.encode_metadata(meta)?;
-        self.engine.run(input, encoded_meta.as_deref())
+        Ok(self.run_engine(input, encoded_meta.as_deref())?.output)
+    }
+
+    fn run_engine(
+        &self,
+        input: &InputTensor,
+        encoded_meta: Option<&[f32]>,
+    ) -> Result<crate::engine::EngineOutput, ClassifyError> {
+        self.engine
+            .run(&input.shape, &input.data, encoded_meta)
+            .map_err(|e| match e {
+                EngineError::Load(m) => ClassifyError::ModelLoad(m),
+                EngineError::Run(m) => ClassifyError::Inference(m),
+            })
     }
 
     fn encode_metadata(&self, meta: &PatientMetadata) -> Result<Option<Vec<f32>>, ClassifyError> {
@@ -89,7 +103,7 @@ impl Classifier {
         let spec = &self.manifest.image_input;
         let resized = preprocess::resize(&decoded.rgb, spec);
         let tensor = preprocess::normalise(&resized, spec);
-        let run = self.engine.run_with_features(&tensor, encoded_meta)?;
+        let run = self.run_engine(&tensor, encoded_meta)?;
         let mut warnings = self.size_warnings(&decoded);
         let domain = self.domain(&decoded, &resized, run.features.as_deref(), &mut warnings)?;
         let info = ImageInfo {
@@ -165,6 +179,27 @@ impl Classifier {
             in_domain: score.is_none_or(|s| s.in_domain),
             score: score.map(|s| s.score),
         })
+    }
+}
+
+/// What the engine must know about the model, from the manifest.
+fn engine_spec(manifest: &Manifest) -> ModelSpec {
+    let image = &manifest.image_input;
+    let (h, w) = (image.height as usize, image.width as usize);
+    let image_shape = match image.layout {
+        Layout::Nhwc => vec![1, h, w, 3],
+        Layout::Nchw => vec![1, 3, h, w],
+    };
+    ModelSpec {
+        image_input: image.name.clone(),
+        image_shape,
+        vector_input: manifest
+            .metadata_input
+            .as_ref()
+            .zip(manifest.metadata_len())
+            .map(|(meta, len)| (meta.name.clone(), len)),
+        output: manifest.output.name.clone(),
+        features: manifest.domain_check.as_ref().map(|c| c.feature_output.clone()),
     }
 }
 

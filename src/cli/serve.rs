@@ -1,0 +1,65 @@
+//! `vibe-opsy serve`: the command-line options of the cloud API, and its logger.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use vibe_opsy::server::{self, Config};
+
+/// `vibe-opsy serve` options.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Folder of the built web app to serve at `/` (e.g. www/dist).
+    #[arg(long = "static")]
+    pub static_dir: Option<PathBuf>,
+    /// Largest upload, in bytes.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub body_limit: usize,
+    /// Concurrent inferences (default: number of cores).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Requests allowed to wait for a worker before shedding with 503 (default: 8 per worker).
+    #[arg(long)]
+    pub queue: Option<usize>,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub timeout_s: u64,
+    /// Allow this origin to call the API (repeatable; `*` for any). Closed by default.
+    #[arg(long = "cors-origin")]
+    pub cors_origins: Vec<String>,
+}
+
+impl ServeArgs {
+    /// `threads`: the global `--threads` (cores for one inference running alone; concurrent
+    /// inferences split them).
+    fn config(&self, threads: Option<usize>) -> Config {
+        let defaults = Config::default();
+        let workers = self.workers.unwrap_or(defaults.workers).max(1);
+        Config {
+            body_limit: self.body_limit,
+            workers,
+            threads: threads.unwrap_or(defaults.threads).max(1),
+            queue: self.queue.unwrap_or(workers * 8),
+            request_timeout: Duration::from_secs(self.timeout_s.max(1)),
+            cors_origins: self.cors_origins.clone(),
+        }
+    }
+}
+
+/// Installs the logger (`RUST_LOG`, default `info`, to stderr) and runs the server.
+pub fn run(model: &Path, args: ServeArgs, threads: Option<usize>) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let config = args.config(threads);
+    server::serve(model, args.addr, args.static_dir, config)
+}

@@ -1,0 +1,4 @@
+//! Matrix-multiplication kernels registered in tract-linalg's kernel registry.
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod wasm_matmul;

@@ -1,0 +1,4 @@
+//! Graph passes run at load time in place of tract's own (same result, less time).
+
+pub mod declutter;
+pub mod optimizer;

@@ -1,0 +1,55 @@
+//! How many cores one inference uses: tract-linalg's matrix multiplications (≈ 90 % of the time)
+//! split their tiles over a rayon pool (`multithread-mm`). Native only; the wasm threads build uses
+//! rayon's global pool instead (`src/wasm/threads.rs`).
+//!
+//! Note: tract's `Executor::multithread(1)` still goes through rayon; one thread is
+//! `Executor::SingleThread` here.
+
+use tract_linalg::multithread::{multithread_tract_scope, set_default_executor, Executor};
+
+/// The number of cores of this machine (1 when unknown).
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A set of threads that tract's matrix multiplications may use, shared by every caller.
+#[derive(Clone, Debug)]
+pub struct MatmulThreads {
+    executor: Executor,
+    threads: usize,
+}
+
+impl MatmulThreads {
+    /// `threads` threads (at least 1); one means no pool at all.
+    pub fn new(threads: usize) -> MatmulThreads {
+        let threads = threads.max(1);
+        let executor = if threads == 1 {
+            Executor::SingleThread
+        } else {
+            Executor::multithread_with_name(threads, "vibe-opsy-matmul")
+        };
+        MatmulThreads { executor, threads }
+    }
+
+    /// One thread: the caller's.
+    pub fn single() -> MatmulThreads {
+        MatmulThreads {
+            executor: Executor::SingleThread,
+            threads: 1,
+        }
+    }
+
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Runs `f` (on this thread) with tract's matrix multiplications on these threads.
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        multithread_tract_scope(self.executor.clone(), f)
+    }
+
+    /// Makes these threads the default for every thread of the process (the CLI).
+    pub fn make_default(&self) {
+        set_default_executor(self.executor.clone());
+    }
+}

@@ -1,10 +1,23 @@
+import { existsSync, statSync } from 'node:fs';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
 
+// Uncompressed sizes of the engine builds and the model, by file stem: the worker's progress bar
+// needs a total when the server sends them brotli-compressed.
+function assetSizes(): Record<string, number> {
+  const files = {
+    sklesion_w8: 'pkg/model/sklesion_w8.onnx',
+    vibe_opsy_bg: 'pkg/generated/vibe_opsy_bg.wasm',
+    vibe_opsy_relaxed_bg: 'pkg/generated/vibe_opsy_relaxed_bg.wasm',
+  };
+  return Object.fromEntries(Object.entries(files).filter(([, f]) => existsSync(f)).map(([stem, f]) => [stem, statSync(f).size]));
+}
+
 // The app lives in www/; the wasm package (pkg/, imported as `vibe-opsy`) brings the engine and model.
 export default defineConfig({
   root: 'www',
+  define: { __ASSET_SIZES__: JSON.stringify(assetSizes()) },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
@@ -42,9 +55,20 @@ export default defineConfig({
         ],
       },
       workbox: {
-        // App shell, the wasm engine and the model: everything needed to classify offline.
-        globPatterns: ['**/*.{js,css,html,wasm,onnx,json,png,svg,webmanifest}'],
-        maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+        // The app shell only. The engine and the model are kept by the classifier worker itself
+        // (www/src/worker/assetCache.ts) from the download of the first answer — one build of the
+        // engine, each byte once — and the 3D chunk is cached at run time, only where it is used.
+        globPatterns: ['**/*.{js,css,html,json,png,svg,webmanifest}'],
+        globIgnores: ['**/MacScene-*.js'],
+        runtimeCaching: [
+          {
+            urlPattern: /\/assets\/MacScene-[^/]*\.js$/,
+            handler: 'CacheFirst',
+            options: { cacheName: 'vibe-opsy-3d', expiration: { maxEntries: 2 } },
+          },
+        ],
+        clientsClaim: true,
+        maximumFileSizeToCacheInBytes: 4 * 1024 * 1024,
         navigateFallback: 'index.html',
         navigateFallbackDenylist: [/^\/inference/, /^\/health/, /^\/metrics/],
         cleanupOutdatedCaches: true,

@@ -27,7 +27,7 @@ pub mod kernels;
 pub mod model;
 pub mod ops;
 pub mod passes;
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
 pub mod threads;
 pub mod weights;
 

@@ -1,6 +1,7 @@
 //! How many cores one inference uses: tract-linalg's matrix multiplications (≈ 90 % of the time)
-//! split their tiles over a rayon pool (`multithread-mm`). Native only; the wasm threads build uses
-//! rayon's global pool instead (`src/wasm/threads.rs`).
+//! split their tiles over a rayon pool (`multithread-mm`). Natively a pool of our own; in the wasm
+//! threads build rayon's global pool, which wasm-bindgen-rayon fills with Web Workers
+//! ([`use_rayon_global_pool`]).
 //!
 //! Note: tract's `Executor::multithread(1)` still goes through rayon; one thread is
 //! `Executor::SingleThread` here.
@@ -23,10 +24,17 @@ impl MatmulThreads {
     /// `threads` threads (at least 1); one means no pool at all.
     pub fn new(threads: usize) -> MatmulThreads {
         let threads = threads.max(1);
+        #[cfg(not(target_arch = "wasm32"))]
         let executor = if threads == 1 {
             Executor::SingleThread
         } else {
             Executor::multithread_with_name(threads, "vibe-opsy-matmul")
+        };
+        #[cfg(target_arch = "wasm32")]
+        let executor = if threads == 1 {
+            Executor::SingleThread
+        } else {
+            Executor::RayonGlobal
         };
         MatmulThreads { executor, threads }
     }
@@ -52,4 +60,11 @@ impl MatmulThreads {
     pub fn make_default(&self) {
         set_default_executor(self.executor.clone());
     }
+}
+
+/// Sends every matrix multiplication to rayon's global pool (wasm threads build: call once
+/// `initThreadPool(n)` has resolved).
+#[cfg(all(target_arch = "wasm32", feature = "threads"))]
+pub fn use_rayon_global_pool() {
+    set_default_executor(Executor::RayonGlobal);
 }

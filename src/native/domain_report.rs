@@ -171,7 +171,8 @@ pub fn evaluate(classifier: &Classifier, items: &[Item], jobs: usize) -> anyhow:
             .chunks(chunk)
             .map(|part| {
                 s.spawn(move || {
-                    MatmulThreads::single().run(|| part.iter().map(|item| classify(classifier, item)).collect())
+                    MatmulThreads::single()
+                        .run(|| part.iter().map(|item| classify(classifier, item)).collect())
                 })
             })
             .collect();

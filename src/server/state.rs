@@ -160,3 +160,33 @@ impl AppState {
         state
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CoreShare;
+
+    #[test]
+    fn one_inference_alone_gets_every_thread_and_many_split_them() {
+        let share = CoreShare::new(8);
+        let threads = |running| share.for_running(running).threads();
+        assert_eq!(threads(1), 8);
+        assert_eq!(threads(2), 4);
+        assert_eq!(threads(3), 2);
+        assert_eq!(threads(4), 2);
+        assert_eq!(threads(5), 1);
+        assert_eq!(threads(64), 1);
+        let share = CoreShare::new(6);
+        assert_eq!(share.for_running(1).threads(), 6);
+        assert_eq!(share.for_running(2).threads(), 2);
+        let share = CoreShare::new(1);
+        assert_eq!(share.for_running(1).threads(), 1);
+    }
+
+    #[test]
+    fn the_count_of_running_inferences_goes_back_down() {
+        let share = CoreShare::new(2);
+        let inside = share.run(|| share.run(|| share.running.load(std::sync::atomic::Ordering::SeqCst)));
+        assert_eq!(inside, 2);
+        assert_eq!(share.running.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+}

@@ -10,6 +10,5 @@ pub use wasm_bindgen_rayon::init_thread_pool;
 /// Sends tract's matmul to rayon's global pool: call after `initThreadPool(n)` has resolved.
 #[wasm_bindgen(js_name = useThreadPool)]
 pub fn use_thread_pool() {
-    use tract_linalg::multithread::{set_default_executor, Executor};
-    set_default_executor(Executor::RayonGlobal);
+    crate::engine::threads::use_rayon_global_pool();
 }

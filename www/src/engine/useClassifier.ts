@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { PatientMetadata } from 'vibe-opsy';
 import { ClassificationRunner, type Status } from './classificationRunner';
-import { detectCapabilities, type EnginePreference } from './choose';
+import { chooseEngine, detectCapabilities, type EnginePreference } from './choose';
 import { classifyInCloud } from './cloud';
 import { WorkerBridge } from './workerBridge';
 
@@ -12,6 +12,11 @@ export type { Answer, Status } from './classificationRunner';
 export interface ModelProgress {
   loaded: number;
   total?: number;
+  /** 0 for the first try; more after a dropped connection. */
+  attempt: number;
+  /** Time since this try started, in ms (for the time left). */
+  elapsedMs: number;
+  fromCache: boolean;
 }
 
 export interface Settings {
@@ -44,13 +49,28 @@ export function useClassifier(settings: Settings, askConsent: () => Promise<bool
     () =>
       new WorkerBridge(
         () => new Worker(new URL('../worker/classifier.worker.ts', import.meta.url), { type: 'module' }),
-        (what, loaded, total) => {
-          if (what === 'model') setProgress({ loaded, total });
+        (what, loaded, total, details = {}) => {
+          if (what !== 'model') return;
+          const { attempt = 0, fromCache = false, elapsedMs = 0 } = details;
+          setProgress({ loaded, total, attempt, fromCache, elapsedMs });
         },
       ),
     [],
   );
   useEffect(() => () => bridge.terminate(), [bridge]);
+  // Start the engine and model download as soon as the page is idle, before a file is picked,
+  // where the device engine would answer (not on Save-Data connections).
+  useEffect(() => {
+    if (chooseEngine(settings.engine, caps).engine !== 'local') return;
+    if ((navigator as Navigator & { connection?: { saveData?: boolean } }).connection?.saveData) return;
+    const start = () => void bridge.load().catch(() => undefined);
+    if (typeof requestIdleCallback === 'function') {
+      const id = requestIdleCallback(start, { timeout: 3000 });
+      return () => cancelIdleCallback(id);
+    }
+    const id = setTimeout(start, 1500);
+    return () => clearTimeout(id);
+  }, [bridge, caps, settings.engine]);
   const runner = useMemo(
     () =>
       new ClassificationRunner({

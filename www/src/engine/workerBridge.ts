@@ -33,9 +33,9 @@ export class WorkerBridge {
   #pending = new Map<number, Pending>();
   #nextId = 1;
   readonly #create: () => WorkerLike;
-  readonly #onProgress?: (what: string, loaded: number, total?: number) => void;
+  readonly #onProgress?: (what: string, loaded: number, total?: number, details?: { attempt?: number; fromCache?: boolean; elapsedMs?: number }) => void;
 
-  constructor(create: () => WorkerLike, onProgress?: (what: string, loaded: number, total?: number) => void) {
+  constructor(create: () => WorkerLike, onProgress?: (what: string, loaded: number, total?: number, details?: { attempt?: number; fromCache?: boolean; elapsedMs?: number }) => void) {
     this.#create = create;
     this.#onProgress = onProgress;
   }
@@ -54,7 +54,7 @@ export class WorkerBridge {
       worker.onmessage = ({ data }) => {
         switch (data.type) {
           case 'progress':
-            this.#onProgress?.(data.what, data.loaded, data.total);
+            this.#onProgress?.(data.what, data.loaded, data.total, { attempt: data.attempt, fromCache: data.fromCache, elapsedMs: data.elapsedMs });
             break;
           case 'ready':
             resolve({ manifest: data.manifest, loadMs: data.loadMs, parseMs: data.parseMs, optimizeMs: data.optimizeMs });

@@ -1,6 +1,11 @@
 // Module worker: loads the wasm engine and the model once, then classifies images off the UI thread.
 import { createClassifier, type Classifier } from 'vibe-opsy';
+import { cachedFetch } from './assetCache';
 import type { FromWorker, ToWorker } from './protocol';
+
+// Uncompressed sizes of the engine builds and the model (vite.config.ts), for progress when the
+// server sends them brotli-compressed (the length header then counts compressed bytes).
+declare const __ASSET_SIZES__: Record<string, number>;
 
 let classifier: Promise<Classifier> | undefined;
 
@@ -12,7 +17,10 @@ function load(): Promise<Classifier> {
   classifier ??= (async () => {
     const started = performance.now();
     const c = await createClassifier({
-      onProgress: ({ what, loaded, total }) => post({ type: 'progress', what, loaded, total }),
+      fetch: cachedFetch({
+        sizes: typeof __ASSET_SIZES__ === 'object' ? __ASSET_SIZES__ : {},
+        onProgress: (p) => post({ type: 'progress', ...p }),
+      }),
     });
     const { parseMs, optimizeMs } = c.loadTimings;
     post({ type: 'ready', manifest: c.manifest, loadMs: performance.now() - started, parseMs, optimizeMs });

@@ -6,7 +6,7 @@ export type ToWorker =
   | { type: 'classify'; id: number; bytes: ArrayBuffer; metadata?: PatientMetadata };
 
 export type FromWorker =
-  | { type: 'progress'; what: string; loaded: number; total?: number }
+  | { type: 'progress'; what: string; loaded: number; total?: number; attempt?: number; fromCache?: boolean; elapsedMs?: number }
   | { type: 'ready'; manifest: Manifest; loadMs: number; parseMs: number; optimizeMs: number }
   | { type: 'result'; id: number; prediction: Prediction; ms: number; build: EngineBuild }
   | { type: 'error'; id?: number; code: string; message: string };

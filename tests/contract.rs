@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The JSON contract (schemas/) against what Rust reads and writes: the schemas are the source of the
 //! package's TypeScript types (scripts/gen-types.mjs), so they must match the Rust types.
 

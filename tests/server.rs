@@ -16,7 +16,7 @@ use vibe_opsy::{PatientMetadata, Prediction};
 const BOUNDARY: &str = "vibeopsyboundary";
 
 fn ready_state(config: Config) -> AppState {
-    AppState::with_classifier(config, common::shared_classifier())
+    AppState::with_classifier(config, common::shared_classifier()).expect("inference threads start")
 }
 
 fn multipart(file: &[u8], fields: &[(&str, &str)]) -> Vec<u8> {
@@ -72,7 +72,7 @@ fn reference_image(name: &str) -> Vec<u8> {
 #[tokio::test]
 async fn health_is_503_while_loading_and_200_with_model_after() {
     let (status, _, body) = send(
-        AppState::new(Config::default()),
+        AppState::new(Config::default()).expect("inference threads start"),
         Request::get("/health").body(Body::empty()).unwrap(),
     )
     .await;
@@ -237,6 +237,11 @@ async fn overload_is_shed_with_503_and_retry_after() {
     .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(headers[header::RETRY_AFTER], "1");
+    assert_eq!(
+        headers[header::CONNECTION],
+        "close",
+        "refused before the body was read: the connection closes"
+    );
     assert_eq!(json(&body)["error"]["code"], "overloaded");
     drop(held);
     let (status, _, _) = send(

@@ -12,6 +12,9 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub retry_after_s: Option<u32>,
+    /// Refused before its body was read: the connection is closed after the answer
+    /// (`Connection: close`), so that the unread upload is never parsed as a next request.
+    pub close_connection: bool,
 }
 
 impl ApiError {
@@ -21,6 +24,15 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after_s: None,
+            close_connection: false,
+        }
+    }
+
+    /// The same error, for a request refused before its body was read.
+    pub fn before_reading_the_body(self) -> Self {
+        ApiError {
+            close_connection: true,
+            ..self
         }
     }
 
@@ -66,6 +78,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        if self.close_connection {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         response
     }

@@ -22,19 +22,20 @@ pub async fn inference(
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         state.metrics.rejected("payload_too_large");
-        return Err(ApiError::too_large(limit));
+        return Err(ApiError::too_large(limit).before_reading_the_body());
     }
     let Some(classifier) = state.model.get().cloned() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "model_loading",
             "the model is still loading",
-        ));
+        )
+        .before_reading_the_body());
     };
     // Shed load before reading the body when too many requests are already waiting.
     let Ok(_admitted) = state.admission.clone().try_acquire_owned() else {
         state.metrics.rejected("overloaded");
-        return Err(ApiError::overloaded(1));
+        return Err(ApiError::overloaded(1).before_reading_the_body());
     };
 
     let (image, metadata) = read_upload(&state, request).await?;
@@ -47,23 +48,25 @@ pub async fn inference(
         .map_err(|_| ApiError::overloaded(1))?;
     let metrics = state.metrics.clone();
     let cores = state.cores.clone();
-    let prediction = tokio::task::spawn_blocking(move || {
-        let _in_flight = metrics.in_flight();
-        let started = Instant::now();
-        let result = cores.run(|| classifier.classify(&image, &metadata));
-        if let Ok(p) = &result {
-            metrics.inference(started.elapsed().as_secs_f64(), &p.class);
-        }
-        result
-    })
-    .await
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("inference task failed: {e}"),
-        )
-    })??;
+    let prediction = state
+        .inference
+        .run(move || {
+            let _in_flight = metrics.in_flight();
+            let started = Instant::now();
+            let result = cores.run(|| classifier.classify(&image, &metadata));
+            if let Ok(p) = &result {
+                metrics.inference(started.elapsed().as_secs_f64(), &p.class);
+            }
+            result
+        })
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the inference failed",
+            )
+        })??;
     Ok(Json(prediction))
 }
 

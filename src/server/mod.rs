@@ -2,6 +2,7 @@
 
 mod error;
 mod inference;
+mod inference_pool;
 mod metrics;
 mod state;
 mod static_files;
@@ -131,9 +132,11 @@ pub fn serve(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(config.workers + 2)
+        // Accepting, reading and refusing requests yields to the inference threads.
+        .on_thread_start(inference_pool::lower_this_threads_priority)
         .build()?;
     runtime.block_on(async move {
-        let state = AppState::new(config);
+        let state = AppState::new(config)?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding {addr}"))?;

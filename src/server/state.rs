@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
+use super::inference_pool::InferencePool;
 use super::metrics::Metrics;
 use crate::classifier::Classifier;
 use crate::engine::threads::{available_cores, MatmulThreads};
@@ -79,6 +80,8 @@ pub struct AppState {
     pub workers: Arc<Semaphore>,
     /// The cores inferences share.
     pub cores: Arc<CoreShare>,
+    /// The threads inferences run on (`workers` of them).
+    pub inference: Arc<InferencePool>,
 }
 
 /// Splits `threads` cores between the inferences running at once: one alone gets them all, and
@@ -142,22 +145,24 @@ impl Default for CoreShare {
 }
 
 impl AppState {
-    pub fn new(config: Config) -> Self {
-        AppState {
+    /// Fails only when the operating system refuses to start the inference threads.
+    pub fn new(config: Config) -> std::io::Result<Self> {
+        Ok(AppState {
             model: Arc::new(ModelSlot::default()),
             metrics: Arc::new(Metrics::default()),
             admission: Arc::new(Semaphore::new(config.workers + config.queue)),
             workers: Arc::new(Semaphore::new(config.workers.max(1))),
             cores: Arc::new(CoreShare::new(config.threads)),
+            inference: Arc::new(InferencePool::new(config.workers)?),
             config: Arc::new(config),
-        }
+        })
     }
 
     /// A state whose model is already loaded (tests, embedding).
-    pub fn with_classifier(config: Config, classifier: Arc<Classifier>) -> Self {
-        let state = AppState::new(config);
+    pub fn with_classifier(config: Config, classifier: Arc<Classifier>) -> std::io::Result<Self> {
+        let state = AppState::new(config)?;
         state.model.set(Ok(classifier));
-        state
+        Ok(state)
     }
 }
 

@@ -110,7 +110,11 @@ test('drop an image: on-device result equals the native CLI; then offline after 
     assert.match(await page.locator('footer').textContent(), /Not a diagnosis/);
     await page.screenshot({ path: join(ARTIFACTS, 'local-result.png'), fullPage: true });
 
-    // The service worker has precached the shell, the wasm and the model: go offline and reload.
+    // The service worker has precached the shell; the worker has kept the engine build it used and the
+    // model from this first download (and only that build): go offline and reload.
+    const cached = await page.evaluate(async () => (await (await caches.open('vibe-opsy-assets-v1')).keys()).map((r) => r.url));
+    assert.equal(cached.filter((u) => u.endsWith('.onnx')).length, 1, cached.join());
+    assert.deepEqual(cached.filter((u) => u.endsWith('.wasm')).map((u) => u.split('/').pop().split('-')[0]), ['vibe_opsy_relaxed_bg']);
     assert.equal(await page.evaluate(async () => (await navigator.serviceWorker.ready).active?.state), 'activated');
     await context.setOffline(true);
     await page.reload();
@@ -174,6 +178,28 @@ test('a corrupt file gives a clear message and the app keeps working', async () 
     await page.waitForFunction(() => /not an image/.test(document.querySelector('[data-testid=error]')?.textContent ?? ''));
     await dropFile(page, GOOD);
     await assertShowsNative(page, GOOD, 'local');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('an interrupted model download is retried and the first answer still comes from the device', async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext();
+    let modelRequests = 0;
+    await context.route('**/*.onnx', async (route) => {
+      modelRequests++;
+      // the first try breaks off: the connection is reset
+      if (modelRequests === 1) return route.abort('connectionreset');
+      return route.continue();
+    });
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.locator('[data-testid=dropzone]').waitFor();
+    await dropFile(page, GOOD);
+    await assertShowsNative(page, GOOD, 'local');
+    assert.ok(modelRequests >= 2, `the model was requested ${modelRequests} times`);
   } finally {
     await browser.close();
   }

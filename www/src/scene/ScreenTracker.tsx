@@ -1,10 +1,12 @@
 import { useFrame, useThree } from '@react-three/fiber';
 import { useRef } from 'react';
-import { Vector3, type Group } from 'three';
+import { Euler, Quaternion, Vector3, type Group } from 'three';
 import { SCREEN_PX, SCREEN_WORLD } from './screen';
 
 const centre = new Vector3();
 const edge = new Vector3();
+const turn = new Quaternion();
+const tilt = new Euler(0, 0, 0, 'YXZ');
 
 /**
  * Lives on the Mac's glass and keeps the DOM screen (a normal element over the canvas, so it stays
@@ -25,9 +27,11 @@ export function ScreenTracker({ onPlace }: { onPlace: (cssTransform: string) => 
     const y = ((1 - centre.y) / 2) * size.height;
     const halfWidthPx = Math.abs(((edge.x + 1) / 2) * size.width - x);
     const scale = (2 * halfWidthPx) / SCREEN_PX.width;
-    const rig = a.parent?.parent;
-    const ry = rig?.rotation.y ?? 0;
-    const rx = rig?.rotation.x ?? 0;
+    // The glass's own orientation in the world, whatever groups hold it (the rig's sway and lean).
+    a.getWorldQuaternion(turn);
+    tilt.setFromQuaternion(turn, 'YXZ');
+    const ry = tilt.y;
+    const rx = tilt.x;
     onPlace(`translate(${x}px, ${y}px) translate(-50%, -50%) perspective(1400px) rotateY(${ry}rad) rotateX(${-rx}rad) scale(${scale})`);
   });
   return <group ref={anchor} position={[...SCREEN_WORLD.center]} />;

@@ -34,7 +34,7 @@ export interface ClassifierOptions {
   wasm?: Source;
   /** Download progress of the engine, model and manifest. */
   onProgress?: (progress: Progress) => void;
-  /** fetch to use (default: globalThis.fetch). */
+  /** fetch to use for the engine, the model and the manifest (default: globalThis.fetch); e.g. one that reads a cache. */
   fetch?: typeof fetch;
 }
 

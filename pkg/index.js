@@ -100,6 +100,12 @@ export function defaultEngine() {
 let wasmReady;
 let loadedEngine;
 
+async function fetchEngine(url, fetchImpl) {
+  const response = await fetchImpl(url);
+  if (!response.ok) throw new ClassifyError(`could not download the engine (${response.status} ${response.statusText})`, 'download_failed');
+  return response;
+}
+
 /**
  * Instantiates the wasm module once; later calls reuse it. Without `wasm` it picks the build for
  * this engine (see `defaultEngine`); `wasm` may be a URL, a path (Node), bytes or a `Response`.
@@ -108,7 +114,10 @@ export function initWasm(wasm, options = {}) {
   wasmReady ??= (async () => {
     const engine = wasm === undefined ? defaultEngine() : 'custom';
     const chosen = wasm ?? (engine === 'relaxed-simd' ? RELAXED_SIMD_WASM : SIMD128_WASM);
-    const source = isNode || !(chosen instanceof URL || typeof chosen === 'string') ? await loadBytes(chosen, { ...options, what: 'engine' }) : chosen;
+    const isUrl = chosen instanceof URL || typeof chosen === 'string';
+    // A URL in a browser compiles while it downloads; through the caller's `fetch` when given one
+    // (e.g. a cache), else the browser's.
+    const source = isNode || !isUrl ? await loadBytes(chosen, { ...options, what: 'engine' }) : options.fetch ? await fetchEngine(chosen, options.fetch) : chosen;
     await init({ module_or_path: source });
     loadedEngine = engine;
   })().catch((e) => {

@@ -5,6 +5,7 @@ import type { PatientMetadata } from 'vibe-opsy';
 import { ClassificationRunner, type Status } from './classificationRunner';
 import { chooseEngine, detectCapabilities, type EnginePreference } from './choose';
 import { classifyInCloud } from './cloud';
+import { ASSET_CACHE } from '../worker/assetCache';
 import { WorkerBridge } from './workerBridge';
 
 export type { Answer, Status } from './classificationRunner';
@@ -59,17 +60,36 @@ export function useClassifier(settings: Settings, askConsent: () => Promise<bool
   );
   useEffect(() => () => bridge.terminate(), [bridge]);
   // Start the engine and model download as soon as the page is idle, before a file is picked,
-  // where the device engine would answer (not on Save-Data connections).
+  // where the device engine would answer (not on Save-Data connections); at once when both are
+  // already on the device (a second visit: no network, and the first answer comes sooner).
   useEffect(() => {
     if (chooseEngine(settings.engine, caps).engine !== 'local') return;
     if ((navigator as Navigator & { connection?: { saveData?: boolean } }).connection?.saveData) return;
-    const start = () => void bridge.load().catch(() => undefined);
-    if (typeof requestIdleCallback === 'function') {
-      const id = requestIdleCallback(start, { timeout: 3000 });
-      return () => cancelIdleCallback(id);
-    }
-    const id = setTimeout(start, 1500);
-    return () => clearTimeout(id);
+    let cancelled = false;
+    let cancelIdle = () => {};
+    const start = () => {
+      if (!cancelled) void bridge.load().catch(() => undefined);
+    };
+    const whenIdle = () => {
+      if (typeof requestIdleCallback === 'function') {
+        const id = requestIdleCallback(start, { timeout: 3000 });
+        cancelIdle = () => cancelIdleCallback(id);
+      } else {
+        const id = setTimeout(start, 1500);
+        cancelIdle = () => clearTimeout(id);
+      }
+    };
+    if (typeof caches === 'undefined') whenIdle();
+    else
+      caches
+        .open(ASSET_CACHE)
+        .then((cache) => cache.keys())
+        .then((keys) => (keys.some((k) => k.url.endsWith('.onnx')) ? start() : whenIdle()))
+        .catch(whenIdle);
+    return () => {
+      cancelled = true;
+      cancelIdle();
+    };
   }, [bridge, caps, settings.engine]);
   const runner = useMemo(
     () =>

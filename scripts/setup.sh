@@ -7,6 +7,8 @@ cd "$ROOT"
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+# Firefox: the end-to-end tests in a second browser engine (tests/e2e/firefox.test.mjs, WebDriver BiDi)
+[ -x /usr/bin/firefox-esr ] || need_apt+=(firefox-esr)
 if [ ${#need_apt[@]} -gt 0 ]; then
   stage "apt-get install ${need_apt[*]}" bash -c "$(declare -f as_root); as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${need_apt[*]} >/dev/null"
 fi

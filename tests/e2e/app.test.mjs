@@ -205,6 +205,37 @@ test('an interrupted model download is retried and the first answer still comes 
   }
 });
 
+test('typing an age during a classification keeps the worker and ends on the CLI\'s numbers for that age', async () => {
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    const workers = [];
+    page.on('worker', (w) => workers.push(w.url()));
+    await page.goto(server.url);
+    await page.locator('[data-testid=dropzone]').waitFor();
+    await dropFile(page, GOOD);
+    // while the first answer is being computed, type "65" one key at a time
+    const age = page.getByLabel('Age');
+    await age.click();
+    await age.pressSequentially('65', { delay: 80 });
+    const want = nativePredictions([GOOD], ['--age', '65'])[GOOD];
+    const code = Object.keys(want.probabilities).find(
+      (c) => (want.probabilities[c] * 100).toFixed(1) !== (native[GOOD].probabilities[c] * 100).toFixed(1),
+    );
+    assert.ok(code, 'the age changes a displayed probability');
+    await page.waitForFunction(
+      ([code, text]) => document.querySelector(`[data-testid=prob-${code}]`)?.textContent === text,
+      [code, `${(want.probabilities[code] * 100).toFixed(1)}%`],
+      { timeout: 60_000 },
+    );
+    await assertShowsNative(page, GOOD, 'local', want);
+    const classifierWorkers = workers.filter((u) => u.includes('classifier.worker'));
+    assert.equal(classifierWorkers.length, 1, `one classifier worker for the whole session: ${workers.join(', ')}`);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('keyboard only: Tab to the drop zone, Enter opens the file chooser, result is shown', async () => {
   const browser = await launch();
   try {

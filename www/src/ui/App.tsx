@@ -15,6 +15,8 @@ import { Workspace } from './Workspace';
 import { useWindowDrop } from './useWindowDrop';
 import { SceneSwitch } from '../scene/SceneSwitch';
 
+const METADATA_DEBOUNCE_MS = 350;
+
 export function App() {
   const [settings, setSettings] = useState<Settings>(loadSettings);
   const [file, setFile] = useState<File>();
@@ -50,9 +52,17 @@ export function App() {
     },
     [classify, metadata],
   );
+  // Typing an age re-runs the prediction once the typing pauses, not at every keystroke (a choice in a
+  // list re-runs at once); either way the worker and its loaded model stay.
+  const metadataTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(metadataTimer.current), []);
   const onMetadata = (m: PatientMetadata) => {
+    const typed = m.age !== metadata.age;
     setMetadata(m);
-    if (file) void classify(file, m);
+    clearTimeout(metadataTimer.current);
+    if (!file) return;
+    if (typed) metadataTimer.current = setTimeout(() => void classify(file, m), METADATA_DEBOUNCE_MS);
+    else void classify(file, m);
   };
   const onSettings = (s: Settings) => {
     setSettings(s);

@@ -1,0 +1,85 @@
+// End-to-end in Debian's Firefox ESR (driven over WebDriver BiDi with puppeteer-core): the same app
+// as in Chromium, served by `vibe-opsy serve`; the numbers must be the native CLI's.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import puppeteer from 'puppeteer-core';
+import { ROOT, REFERENCE, nativePredictions } from '../node/helpers.mjs';
+import { startServer } from './server.mjs';
+
+const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const GOOD = 'lesion_7_2.png';
+let server;
+let native;
+let browser;
+
+before(async () => {
+  assert.ok(existsSync(FIREFOX), `${FIREFOX} is missing: scripts/setup.sh installs Debian's firefox-esr`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  native = nativePredictions([GOOD]);
+  server = await startServer();
+  browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    protocol: 'webDriverBiDi',
+    // 3D off: Firefox headless has no WebGL on this machine anyway; the 2D layout is what it shows.
+    extraPrefsFirefox: { 'webgl.disabled': true },
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+/** Picks a file through the page's file input, as a person choosing one would. */
+async function pick(page, path) {
+  const input = await page.$('[data-testid=file-input]');
+  await input.uploadFile(path);
+}
+
+async function text(page, selector) {
+  return page.$eval(selector, (e) => e.textContent);
+}
+
+test('Firefox: a lesion image classifies on the device with the CLI\'s numbers; a bad file errors and the next works', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  // Firefox reports its own failure to decode the broken file's preview <img> as a page error; any
+  // other error (ours) fails the test.
+  page.on('pageerror', (e) => /Image corrupt or truncated/.test(String(e)) || errors.push(String(e)));
+  await page.goto(server.url);
+  await page.waitForSelector('[data-testid=dropzone]');
+  await pick(page, join(REFERENCE, 'images', GOOD));
+  await page.waitForSelector('[data-testid=result]', { timeout: 180_000 });
+  const want = native[GOOD];
+  assert.equal(await page.$eval('[data-testid=result]', (e) => e.getAttribute('data-engine')), 'local');
+  const build = await page.$eval('[data-testid=result]', (e) => e.getAttribute('data-build'));
+  assert.ok(['relaxed-simd', 'simd128'].includes(build), `engine build ${build}`);
+  assert.equal(await text(page, '[data-testid=result-class]'), want.class);
+  for (const [code, p] of Object.entries(want.probabilities)) {
+    assert.equal(await text(page, `[data-testid=prob-${code}]`), `${(p * 100).toFixed(1)}%`, code);
+  }
+  writeFileSync(join(ARTIFACTS, 'firefox-engine.txt'), `Firefox ESR: on-device build ${build}\n`);
+  await page.screenshot({ path: join(ARTIFACTS, 'firefox-result.png') });
+
+  // a truncated JPEG: a clear error, then a good file still classifies
+  const dir = mkdtempSync(join(tmpdir(), 'ff-'));
+  try {
+    const jpeg = readFileSync(join(REFERENCE, 'images/lesion_7_0.jpg'));
+    writeFileSync(join(dir, 'broken.jpg'), jpeg.subarray(0, jpeg.length >> 1));
+    await pick(page, join(dir, 'broken.jpg'));
+    await page.waitForFunction(() => /corrupt or truncated/.test(document.querySelector('[data-testid=error]')?.textContent ?? ''), { timeout: 60_000 });
+    await pick(page, join(REFERENCE, 'images', GOOD));
+    await page.waitForSelector('[data-testid=result]', { timeout: 60_000 });
+    assert.equal(await text(page, '[data-testid=result-class]'), want.class);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -9,6 +9,9 @@ need_apt=()
 [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 # Firefox: the end-to-end tests in a second browser engine (tests/e2e/firefox.test.mjs, WebDriver BiDi)
 [ -x /usr/bin/firefox-esr ] || need_apt+=(firefox-esr)
+# WebKitGTK (the engine inside Safari): MiniBrowser driven by WebKitWebDriver under Xvfb (tests/e2e/webkit.test.mjs)
+[ -x /usr/bin/WebKitWebDriver ] || need_apt+=(webkit2gtk-driver)
+[ -x /usr/bin/Xvfb ] || need_apt+=(xvfb)
 if [ ${#need_apt[@]} -gt 0 ]; then
   stage "apt-get install ${need_apt[*]}" bash -c "$(declare -f as_root); as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${need_apt[*]} >/dev/null"
 fi

@@ -87,6 +87,20 @@ impl Classifier {
             })
     }
 
+    /// Where a run's time goes, by op kind (see `Engine::profile`); `clock` returns milliseconds.
+    pub fn profile(
+        &self,
+        input: &InputTensor,
+        meta: &PatientMetadata,
+        runs: usize,
+        clock: &dyn Fn() -> f64,
+    ) -> Result<Vec<crate::engine::OpTime>, ClassifyError> {
+        let encoded_meta = self.encode_metadata(meta)?;
+        self.engine
+            .profile(&input.shape, &input.data, encoded_meta.as_deref(), runs, clock)
+            .map_err(|e| ClassifyError::Inference(e.to_string()))
+    }
+
     fn encode_metadata(&self, meta: &PatientMetadata) -> Result<Option<Vec<f32>>, ClassifyError> {
         self.manifest
             .metadata_input

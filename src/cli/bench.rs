@@ -19,6 +19,9 @@ pub struct Args {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Instead of the timings: where a warm run's time goes, by op kind (each node timed).
+    #[arg(long)]
+    profile: bool,
 }
 
 #[derive(serde::Serialize)]
@@ -61,6 +64,27 @@ pub fn run(model: &Path, args: Args, threads: usize) -> anyhow::Result<ExitCode>
     let tensor = classifier.preprocess(&image)?;
     classifier.run_tensor(&tensor, &meta)?;
     let first_inference_ms = ms_since(t);
+
+    if args.profile {
+        let ops = classifier.profile(&tensor, &meta, runs, &model_files::clock_ms)?;
+        if args.json {
+            println!("{}", serde_json::to_string(&ops)?);
+        } else {
+            let total: f64 = ops.iter().map(|o| o.ms_per_run).sum();
+            println!("{:<28} {:>6} {:>10} {:>7}", "op", "nodes", "ms/run", "share");
+            for o in &ops {
+                println!(
+                    "{:<28} {:>6} {:>10.2} {:>6.1}%",
+                    o.op,
+                    o.nodes,
+                    o.ms_per_run,
+                    100.0 * o.ms_per_run / total
+                );
+            }
+            println!("{:<28} {:>6} {:>10.2}", "total", "", total);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
 
     let mut pre = Vec::with_capacity(runs);
     let mut inf = Vec::with_capacity(runs);

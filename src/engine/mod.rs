@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | [`passes::declutter`] | tract's declutter with its `ChangeAxes` pass (found by its `Debug` name) replaced by one that never starts at a large constant: the copying of weights was ≈ half of the model load | `tests/declutter.rs`: `tract_declutter_has_the_pass_vibe_opsy_replaces`, `bundled_model_declutters_to_the_same_graph_as_with_tract` |
 //! | [`passes::optimizer`] | a copy of `OptimizerSession::optimize` and `ModelPatch::apply` without tract's dead duplicate-node scan (≈ 20 % of the optimisation on wasm) | `tests/declutter.rs`: `bundled_model_optimises_to_the_same_graph_as_with_tract` |
-//! | [`ops::maxpool`] | tract's `OptMaxPool` replaced after optimisation by a vectorised pool (≈ 8 % of an inference on wasm) | `ops::maxpool` unit tests `equals_tract_bit_for_bit`; `tests/wasm_browser.rs`: `max_pool_equals_tract_bit_for_bit` |
+//! | [`ops::maxpool`] (swapped in on wasm32 only) | tract's `OptMaxPool` replaced after optimisation by a vectorised pool (≈ 8 % of an inference on wasm; natively tract's is faster) | `ops::maxpool` unit tests `equals_tract_bit_for_bit`; `tests/wasm_browser.rs`: `max_pool_equals_tract_bit_for_bit` |
 //! | [`ops::last_axis_binop`] | `TypedBinOp` Add/Sub/Mul by a constant last-axis vector replaced by one loop (the model's normalisation layer) | `ops::last_axis_binop` unit tests; `tests/declutter.rs`: `bundled_model_normalisation_runs_on_last_axis_binops`; `tests/wasm_browser.rs`: `last_axis_binop_equals_tract_bit_for_bit` |
 //! | [`kernels::wasm_matmul`] (wasm32 + simd128 only) | a 4×8 f32 GEMM kernel and an `MmmTier` registered with `inventory` ahead of tract's 8×8 wasm kernel (1.2–1.5× on GEMM) | `tests/wasm_browser.rs`: `tract_dispatches_f32_gemm_to_it_and_gemv_to_its_own`, `fused_operations_match_scalar_arithmetic`, `load_tile_and_leaky_relu` |
 //! | [`weights`] | int8 `DequantizeLinear` over initializers folded to f32 constants before tract sees them (tract's folding took ≈ 3.5 s on wasm) | `tests/weights.rs`: `folded_weights_equal_tracts_dequantize_linear_bit_for_bit`, `unsupported_dequantize_linear_is_left_to_tract` |
@@ -31,4 +31,4 @@ pub mod passes;
 pub mod threads;
 pub mod weights;
 
-pub use model::{Engine, EngineError, EngineOutput, LoadTimings, ModelSpec};
+pub use model::{Engine, EngineError, EngineOutput, LoadTimings, ModelSpec, OpTime};

@@ -8,7 +8,9 @@ use thiserror::Error;
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 
-use super::ops::{last_axis_binop, maxpool};
+use super::ops::last_axis_binop;
+#[cfg(target_arch = "wasm32")]
+use super::ops::maxpool;
 use super::passes::{declutter, optimizer};
 use super::{heap, weights};
 
@@ -55,6 +57,15 @@ pub struct EngineOutput {
     pub features: Option<Vec<f32>>,
 }
 
+/// Time spent in one kind of op during a run (see [`Engine::profile`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OpTime {
+    pub op: String,
+    pub ms_per_run: f64,
+    /// Nodes of that kind in the plan.
+    pub nodes: usize,
+}
+
 /// Time spent in each loading step, measured by the caller's clock.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadTimings {
@@ -78,6 +89,9 @@ pub fn optimize(model: InferenceModel) -> TractResult<TypedModel> {
     let mut typed = model.into_typed()?;
     declutter::declutter(&mut typed)?;
     optimizer::optimize(&mut typed)?;
+    // On wasm only: natively tract's own pool is twice as fast as ours, which has no native SIMD
+    // path (`vibe-opsy bench --profile`: 6.6 vs 13–15 ms per run on Xception's four pools).
+    #[cfg(target_arch = "wasm32")]
     maxpool::replace_max_pools(&mut typed)?;
     last_axis_binop::replace_last_axis_binops(&mut typed)?;
     Ok(typed)
@@ -187,6 +201,67 @@ impl Engine {
         ))
     }
 
+    /// The plan's inputs, in its order.
+    fn inputs(
+        &self,
+        shape: &[usize],
+        image: &[f32],
+        vector: Option<&[f32]>,
+    ) -> Result<TVec<TValue>, EngineError> {
+        let infer = |e: TractError| EngineError::Run(format!("{e:#}"));
+        let image_tensor = Tensor::from_shape(shape, image).map_err(infer)?;
+        let mut inputs: Vec<Option<TValue>> = vec![None; 1 + usize::from(self.metadata_slot.is_some())];
+        inputs[self.image_slot] = Some(image_tensor.into_tvalue());
+        if let Some(slot) = self.metadata_slot {
+            let meta = vector.ok_or_else(|| EngineError::Run("the vector input is missing".into()))?;
+            inputs[slot] = Some(
+                Tensor::from_shape(&[1, meta.len()], meta)
+                    .map_err(infer)?
+                    .into_tvalue(),
+            );
+        }
+        Ok(inputs.into_iter().flatten().collect())
+    }
+
+    /// Time per op kind over `runs` runs (for `vibe-opsy bench --profile`): each node timed as it
+    /// runs, summed by op name, slowest first, in ms per run.
+    pub fn profile(
+        &self,
+        shape: &[usize],
+        image: &[f32],
+        vector: Option<&[f32]>,
+        runs: usize,
+        clock: &dyn Fn() -> f64,
+    ) -> Result<Vec<OpTime>, EngineError> {
+        let infer = |e: TractError| EngineError::Run(format!("{e:#}"));
+        let mut by_op: std::collections::HashMap<String, (f64, usize)> = Default::default();
+        let runs = runs.max(1);
+        for _ in 0..runs {
+            let mut state = self.plan.spawn().map_err(infer)?;
+            let inputs = self.inputs(shape, image, vector)?;
+            state
+                .run_plan_with_eval(inputs, |ctx, op_state, node, input| {
+                    let started = clock();
+                    let out = tract_onnx::tract_core::plan::eval(ctx, op_state, node, input);
+                    let entry = by_op.entry(node.op().name().to_string()).or_default();
+                    entry.0 += clock() - started;
+                    entry.1 += 1;
+                    out
+                })
+                .map_err(infer)?;
+        }
+        let mut times: Vec<OpTime> = by_op
+            .into_iter()
+            .map(|(op, (ms, count))| OpTime {
+                op,
+                ms_per_run: ms / runs as f64,
+                nodes: count / runs,
+            })
+            .collect();
+        times.sort_by(|a, b| b.ms_per_run.total_cmp(&a.ms_per_run));
+        Ok(times)
+    }
+
     /// Runs the model on an image tensor of `shape` (the spec's) and the optional vector input;
     /// returns the output vector and the spec's feature vector.
     pub fn run(
@@ -195,20 +270,8 @@ impl Engine {
         image: &[f32],
         vector: Option<&[f32]>,
     ) -> Result<EngineOutput, EngineError> {
-        let metadata = vector;
         let infer = |e: TractError| EngineError::Run(format!("{e:#}"));
-        let image_tensor = Tensor::from_shape(shape, image).map_err(infer)?;
-        let mut inputs: Vec<Option<TValue>> = vec![None; 1 + usize::from(self.metadata_slot.is_some())];
-        inputs[self.image_slot] = Some(image_tensor.into_tvalue());
-        if let Some(slot) = self.metadata_slot {
-            let meta = metadata.ok_or_else(|| EngineError::Run("the vector input is missing".into()))?;
-            inputs[slot] = Some(
-                Tensor::from_shape(&[1, meta.len()], meta)
-                    .map_err(infer)?
-                    .into_tvalue(),
-            );
-        }
-        let inputs: TVec<TValue> = inputs.into_iter().flatten().collect();
+        let inputs = self.inputs(shape, image, vector)?;
         let outputs = self.plan.run(inputs).map_err(infer)?;
         let vector = |slot: usize| -> Result<Vec<f32>, EngineError> {
             let output = outputs

@@ -236,6 +236,60 @@ test('typing an age during a classification keeps the worker and ends on the CLI
   }
 });
 
+test('five files at once (one corrupt): four results and one error in the list, exported as CSV', async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.waitForSelector('[data-testid=ui-3d], [data-testid=ui-2d]:not([data-reason="loading 3D"])');
+    const names = [GOOD, SECOND, 'lesion_7_0.jpg', 'broken.jpg', 'v_7_exif6.jpg'];
+    const jpeg = readFileSync(join(REFERENCE, 'images/lesion_7_0.jpg'));
+    const files = names.map((name) => ({
+      name,
+      mimeType: name.endsWith('.png') ? 'image/png' : 'image/jpeg',
+      buffer: name === 'broken.jpg' ? jpeg.subarray(0, jpeg.length >> 1) : readFileSync(join(REFERENCE, 'images', name)),
+    }));
+    await page.locator('[data-testid=file-input]').setInputFiles(files);
+    await page.waitForFunction(() => document.querySelector('[data-testid=batch-progress]')?.textContent?.startsWith('5 / 5'), null, {
+      timeout: 180_000,
+    });
+    const states = await page.locator('[data-testid=batch-item]').evaluateAll((els) => els.map((e) => [e.dataset.file, e.dataset.state]));
+    assert.deepEqual(states, names.map((n) => [n, n === 'broken.jpg' ? 'error' : 'done']));
+    assert.equal(await page.locator('[data-testid=batch-error]').getAttribute('data-code'), 'corrupt_image');
+    const want = nativePredictions(names.filter((n) => n !== 'broken.jpg'));
+    const classes = await page.locator('[data-testid=batch-class]').allTextContents();
+    assert.deepEqual(classes, names.filter((n) => n !== 'broken.jpg').map((n) => want[n].class));
+    await page.screenshot({ path: join(ARTIFACTS, `batch-list-${(await page.locator('[data-testid=ui-3d]').count()) ? '3d' : '2d'}.png`) });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=batch-csv]').click()]);
+    const csv = readFileSync(await download.path(), 'utf8').trimEnd().split('\r\n');
+    assert.equal(csv.length, 6, 'a header and one row per file');
+    assert.match(csv[0], /^file,class,label,confidence,is_cancer,cancer_probability,in_domain,p_akiec,/);
+    for (const [i, name] of names.entries()) {
+      const cells = csv[i + 1].split(',');
+      assert.equal(cells[0], name);
+      if (name === 'broken.jpg') assert.match(csv[i + 1], /corrupt_image/);
+      else {
+        assert.equal(cells[1], want[name].class);
+        assert.ok(Math.abs(Number(cells[3]) - want[name].confidence) < 1e-4, `${name} confidence`);
+      }
+    }
+
+    // the 2D layout shows the same list
+    await page.evaluate(() => localStorage.setItem('vibe-opsy.settings', JSON.stringify({ scene3d: false })));
+    await page.reload();
+    await page.waitForSelector('[data-testid=ui-2d]');
+    await page.locator('[data-testid=file-input]').setInputFiles(files.slice(0, 2));
+    await page.waitForFunction(() => document.querySelector('[data-testid=batch-progress]')?.textContent?.startsWith('2 / 2'), null, {
+      timeout: 120_000,
+    });
+    await page.screenshot({ path: join(ARTIFACTS, 'batch-list-2d.png') });
+  } finally {
+    await browser.close();
+  }
+});
+
 test('keyboard only: Tab to the drop zone, Enter opens the file chooser, result is shown', async () => {
   const browser = await launch();
   try {

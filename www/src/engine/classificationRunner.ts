@@ -4,7 +4,7 @@
 // terminates the worker and throws the loaded model away (issue: typing an age re-loaded 22 MB).
 import type { EngineBuild, PatientMetadata, Prediction } from 'vibe-opsy';
 import { chooseEngine, type Capabilities, type Engine, type EnginePreference, type LocalHistory } from './choose';
-import { EngineError, isAbort } from './errors';
+import { abortError, EngineError, isAbort } from './errors';
 import type { LocalResult } from './workerBridge';
 
 export interface Answer {
@@ -74,46 +74,78 @@ export class ClassificationRunner {
     this.#cloud?.abort();
     const controller = new AbortController();
     this.#cloud = controller;
+    const current = () => id === this.#latest;
+    const report = (status: Status) => {
+      if (current()) this.#deps.onStatus(status);
+    };
+    try {
+      const answer = await this.answer(file, metadata, {
+        signal: controller.signal,
+        stillWanted: current,
+        onEngine: (engine) => report({ kind: 'working', engine }),
+      });
+      report({ kind: 'done', answer });
+    } catch (e) {
+      if (isAbort(e) || controller.signal.aborted || !current()) return;
+      const err = e as { message?: string; code?: string };
+      report({
+        kind: 'error',
+        message: err.message ?? String(e),
+        code: err.code ?? 'unknown',
+      });
+    }
+  }
+
+  /**
+   * One answer for `file`, without touching the status (the batch list uses it too): on this device
+   * when it can, else in the cloud after consent. Throws the classifier's error, `no_consent`, or an
+   * AbortError when `signal` aborts or `stillWanted` says the answer is no longer wanted.
+   */
+  async answer(
+    file: Blob,
+    metadata?: PatientMetadata,
+    options: {
+      signal?: AbortSignal;
+      stillWanted?: () => boolean;
+      onEngine?: (engine: Engine) => void;
+    } = {},
+  ): Promise<Answer> {
+    const { signal, stillWanted = () => true, onEngine } = options;
     const deps = this.#deps;
     const settings = this.#settings;
     const now = deps.now ?? (() => performance.now());
-    const report = (status: Status) => {
-      if (id === this.#latest) deps.onStatus(status);
-    };
     let choice = chooseEngine(settings.engine, deps.caps, this.history);
-    try {
-      if (choice.engine === 'local') {
-        report({ kind: 'working', engine: 'local' });
-        try {
-          const first = this.history.firstRunMs === undefined;
-          const started = now();
-          const { prediction, ms, build } = await deps.local.classify(await file.arrayBuffer(), metadata);
-          if (first) this.history.firstRunMs = now() - started;
-          report({ kind: 'done', answer: { prediction, engine: 'local', build, ms, reason: choice.reason } });
-          return;
-        } catch (e) {
-          // Bad input is the input's fault: say so. An engine failure falls back to the cloud.
-          const broken = e instanceof EngineError && ENGINE_BROKEN.includes(e.code);
-          if (isAbort(e) || !broken || settings.engine === 'local') throw e;
-          this.history.failed = true;
-          choice = chooseEngine(settings.engine, deps.caps, this.history);
-          if (choice.engine === 'local') throw e;
-        }
+    if (choice.engine === 'local') {
+      onEngine?.('local');
+      try {
+        const first = this.history.firstRunMs === undefined;
+        const started = now();
+        const { prediction, ms, build } = await deps.local.classify(await file.arrayBuffer(), metadata);
+        if (first) this.history.firstRunMs = now() - started;
+        return {
+          prediction,
+          engine: 'local',
+          build,
+          ms,
+          reason: choice.reason,
+        };
+      } catch (e) {
+        // Bad input is the input's fault: say so. An engine failure falls back to the cloud.
+        const broken = e instanceof EngineError && ENGINE_BROKEN.includes(e.code);
+        if (isAbort(e) || !broken || settings.engine === 'local') throw e;
+        this.history.failed = true;
+        choice = chooseEngine(settings.engine, deps.caps, this.history);
+        if (choice.engine === 'local') throw e;
       }
-      if (id !== this.#latest) return;
-      if (!(await deps.askConsent())) {
-        report({ kind: 'error', code: 'no_consent', message: 'Nothing was sent. Allow the cloud engine, or switch to on-device in Settings.' });
-        return;
-      }
-      if (id !== this.#latest) return;
-      report({ kind: 'working', engine: 'cloud' });
-      const { prediction, ms } = await deps.cloud(settings.apiBase, file, metadata, controller.signal);
-      report({ kind: 'done', answer: { prediction, engine: 'cloud', ms, reason: choice.reason } });
-    } catch (e) {
-      if (isAbort(e) || controller.signal.aborted || id !== this.#latest) return;
-      const err = e as { message?: string; code?: string };
-      report({ kind: 'error', message: err.message ?? String(e), code: err.code ?? 'unknown' });
     }
+    if (!stillWanted() || signal?.aborted) throw abortError();
+    if (!(await deps.askConsent())) {
+      throw new EngineError('Nothing was sent. Allow the cloud engine, or switch to on-device in Settings.', 'no_consent');
+    }
+    if (!stillWanted() || signal?.aborted) throw abortError();
+    onEngine?.('cloud');
+    const { prediction, ms } = await deps.cloud(settings.apiBase, file, metadata, signal ?? new AbortController().signal);
+    return { prediction, engine: 'cloud', ms, reason: choice.reason };
   }
 
   /** Explicit cancel: stops the cloud request and the worker (the next call starts a fresh one). */

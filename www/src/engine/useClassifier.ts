@@ -106,7 +106,11 @@ export function useClassifier(settings: Settings, askConsent: () => Promise<bool
   useEffect(() => runner.configure({ engine: settings.engine, apiBase: settings.apiBase }), [runner, settings.engine, settings.apiBase]);
   const classify = useCallback((file: Blob, metadata?: PatientMetadata) => runner.classify(file, metadata), [runner]);
   const cancel = useCallback(() => runner.cancel(), [runner]);
-  return { status, progress, classify, cancel, caps };
+  const answer = useCallback(
+    (file: Blob, metadata: PatientMetadata | undefined, signal: AbortSignal) => runner.answer(file, metadata, { signal }),
+    [runner],
+  );
+  return { status, progress, classify, cancel, answer, caps };
 }
 
 export function hasCloudConsent(): boolean {

@@ -13,6 +13,7 @@ import { ConsentDialog } from './ConsentDialog';
 import { UpdateBanner } from './UpdateBanner';
 import { Workspace } from './Workspace';
 import { useWindowDrop } from './useWindowDrop';
+import { useBatch } from './batch/useBatch';
 import { SceneSwitch } from '../scene/SceneSwitch';
 
 const METADATA_DEBOUNCE_MS = 350;
@@ -40,7 +41,8 @@ export function App() {
     consentAnswer.current = undefined;
   };
 
-  const { status, progress, classify, caps } = useClassifier(settings, askConsent);
+  const { status, progress, classify, answer, caps } = useClassifier(settings, askConsent);
+  const batch = useBatch(answer);
 
   const onFile = useCallback(
     (f: File) => {
@@ -51,6 +53,16 @@ export function App() {
       void classify(f, metadata);
     },
     [classify, metadata],
+  );
+  const { start: startBatch, clear: clearBatch } = batch;
+  const onFiles = useCallback(
+    (files: File[]) => {
+      if (files.length === 1) {
+        clearBatch();
+        onFile(files[0]);
+      } else void startBatch(files, metadata);
+    },
+    [onFile, startBatch, clearBatch, metadata],
   );
   // Typing an age re-runs the prediction once the typing pauses, not at every keystroke (a choice in a
   // list re-runs at once); either way the worker and its loaded model stay.
@@ -68,7 +80,7 @@ export function App() {
     setSettings(s);
     saveSettings(s);
   };
-  const dragging = useWindowDrop(onFile);
+  const dragging = useWindowDrop(onFiles);
 
   useEffect(() => {
     document.title = status.kind === 'done' ? `${status.answer.prediction.class} — vibe-opsy` : 'vibe-opsy';
@@ -84,7 +96,8 @@ export function App() {
       metadata={metadata}
       settings={settings}
       localNote={localBlocker(caps)}
-      onFile={onFile}
+      onFiles={onFiles}
+      batch={{ items: batch.items, running: batch.running, onCancel: batch.cancel, onClear: batch.clear }}
       onMetadata={onMetadata}
       onSettings={onSettings}
     />

@@ -1,6 +1,6 @@
 import { useRef, type KeyboardEvent } from 'react';
 
-export function DropZone({ onFile, dragging, busy }: { onFile: (file: File) => void; dragging: boolean; busy: boolean }) {
+export function DropZone({ onFiles, dragging, busy }: { onFiles: (files: File[]) => void; dragging: boolean; busy: boolean }) {
   const picker = useRef<HTMLInputElement>(null);
   const camera = useRef<HTMLInputElement>(null);
   const open = () => picker.current?.click();
@@ -11,8 +11,8 @@ export function DropZone({ onFile, dragging, busy }: { onFile: (file: File) => v
     }
   };
   const take = (input: HTMLInputElement | null) => {
-    const file = input?.files?.[0];
-    if (file) onFile(file);
+    const files = Array.from(input?.files ?? []);
+    if (files.length > 0) onFiles(files);
     if (input) input.value = '';
   };
   return (
@@ -27,7 +27,7 @@ export function DropZone({ onFile, dragging, busy }: { onFile: (file: File) => v
         onKeyDown={onKey}
       >
         <strong>Drop a dermatoscopic photo</strong>
-        <span>anywhere on the page, paste it, or press Enter to choose a file</span>
+        <span>anywhere on the page, paste it, or press Enter to choose a file (several at once make a list)</span>
       </div>
       <div className="pickers">
         <button type="button" onClick={open}>
@@ -37,7 +37,7 @@ export function DropZone({ onFile, dragging, busy }: { onFile: (file: File) => v
           Take photo
         </button>
       </div>
-      <input ref={picker} type="file" accept="image/*" hidden data-testid="file-input" onChange={(e) => take(e.currentTarget)} />
+      <input ref={picker} type="file" accept="image/*" multiple hidden data-testid="file-input" onChange={(e) => take(e.currentTarget)} />
       <input ref={camera} type="file" accept="image/*" capture="environment" hidden onChange={(e) => take(e.currentTarget)} />
     </div>
   );

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 
-/** Accepts an image dropped anywhere on the page or pasted from the clipboard. */
-export function useWindowDrop(onFile: (file: File) => void): boolean {
+/** Accepts images dropped anywhere on the page or pasted from the clipboard. */
+export function useWindowDrop(onFiles: (files: File[]) => void): boolean {
   const [dragging, setDragging] = useState(false);
   useEffect(() => {
     let depth = 0;
@@ -23,12 +23,12 @@ export function useWindowDrop(onFile: (file: File) => void): boolean {
       e.preventDefault();
       depth = 0;
       setDragging(false);
-      const file = e.dataTransfer?.files?.[0];
-      if (file) onFile(file);
+      const files = Array.from(e.dataTransfer?.files ?? []);
+      if (files.length > 0) onFiles(files);
     };
     const paste = (e: ClipboardEvent) => {
-      const file = Array.from(e.clipboardData?.files ?? [])[0];
-      if (file) onFile(file);
+      const files = Array.from(e.clipboardData?.files ?? []);
+      if (files.length > 0) onFiles(files);
     };
     window.addEventListener('dragenter', enter);
     window.addEventListener('dragover', over);
@@ -42,6 +42,6 @@ export function useWindowDrop(onFile: (file: File) => void): boolean {
       window.removeEventListener('drop', drop);
       window.removeEventListener('paste', paste);
     };
-  }, [onFile]);
+  }, [onFiles]);
   return dragging;
 }

@@ -12,7 +12,7 @@ stage "cargo clippy (native library and CLI as shipped, without test support)" \
   cargo clippy --lib --bins --quiet -- -D warnings
 stage "cargo clippy (wasm32 boundary and its tests)" \
   cargo clippy --quiet --release --target wasm32-unknown-unknown --lib --tests -- -D warnings
-stage "cargo clippy (wasm32 as shipped: SIMD128 and relaxed SIMD)" \
+stage "cargo clippy (wasm32 as shipped, relaxed-SIMD build, without test support)" \
   cargo clippy --quiet --release --target wasm32-unknown-unknown --lib --features relaxed-simd -- -D warnings
 stage "cargo test (native)" cargo test --quiet
 stage "wasm: build, test in Chromium and Node" bash "$ROOT/scripts/test-wasm.sh"

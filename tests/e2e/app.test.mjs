@@ -60,6 +60,22 @@ async function assertShowsNative(page, name, engine, want = native[name]) {
   assert.equal(await result.getAttribute('data-in-domain'), 'true');
 }
 
+/**
+ * Waits until the page shows `want` (the CLI's prediction for `name` with some metadata), which must
+ * differ in a displayed probability from the one without metadata, then checks every number.
+ */
+async function waitForChangedNumbers(page, name, want) {
+  const shown = (p) => `${(p * 100).toFixed(1)}%`;
+  const code = Object.keys(want.probabilities).find((c) => shown(want.probabilities[c]) !== shown(native[name].probabilities[c]));
+  assert.ok(code, 'the metadata changes a displayed probability');
+  await page.waitForFunction(
+    ([code, text]) => document.querySelector(`[data-testid=prob-${code}]`)?.textContent === text,
+    [code, shown(want.probabilities[code])],
+    { timeout: 60_000 },
+  );
+  await assertShowsNative(page, name, 'local', want);
+}
+
 test('an everyday photo: no class headline, no cancer flag, the numbers only behind "show anyway"; a real dermatoscopic image still gets its result', async () => {
   const browser = await launch();
   try {
@@ -215,20 +231,11 @@ test('typing an age during a classification keeps the worker and ends on the CLI
     await page.locator('[data-testid=dropzone]').waitFor();
     await dropFile(page, GOOD);
     // while the first answer is being computed, type "65" one key at a time
-    const age = page.getByLabel('Age');
+    const age = page.getByRole('spinbutton', { name: 'Age' });
     await age.click();
     await age.pressSequentially('65', { delay: 80 });
     const want = nativePredictions([GOOD], ['--age', '65'])[GOOD];
-    const code = Object.keys(want.probabilities).find(
-      (c) => (want.probabilities[c] * 100).toFixed(1) !== (native[GOOD].probabilities[c] * 100).toFixed(1),
-    );
-    assert.ok(code, 'the age changes a displayed probability');
-    await page.waitForFunction(
-      ([code, text]) => document.querySelector(`[data-testid=prob-${code}]`)?.textContent === text,
-      [code, `${(want.probabilities[code] * 100).toFixed(1)}%`],
-      { timeout: 60_000 },
-    );
-    await assertShowsNative(page, GOOD, 'local', want);
+    await waitForChangedNumbers(page, GOOD, want);
     const classifierWorkers = workers.filter((u) => u.includes('classifier.worker'));
     assert.equal(classifierWorkers.length, 1, `one classifier worker for the whole session: ${workers.join(', ')}`);
   } finally {
@@ -312,19 +319,10 @@ test('keyboard only: Tab to the drop zone, Enter opens the file chooser, result 
     // The metadata fields are reachable and labelled; changing one re-runs the prediction: the page
     // then shows the CLI's numbers for that sex, which differ from those without metadata.
     const withSex = nativePredictions([GOOD], ['--sex', 'female'])[GOOD];
-    const code = Object.keys(withSex.probabilities).find(
-      (c) => (withSex.probabilities[c] * 100).toFixed(1) !== (native[GOOD].probabilities[c] * 100).toFixed(1),
-    );
-    assert.ok(code, 'the sex changes a displayed probability');
     await page.getByLabel('Sex').focus();
     await page.keyboard.press('ArrowDown');
     assert.equal(await page.getByLabel('Sex').inputValue(), 'female');
-    await page.waitForFunction(
-      ([code, text]) => document.querySelector(`[data-testid=prob-${code}]`)?.textContent === text,
-      [code, `${(withSex.probabilities[code] * 100).toFixed(1)}%`],
-      { timeout: 60_000 },
-    );
-    await assertShowsNative(page, GOOD, 'local', withSex);
+    await waitForChangedNumbers(page, GOOD, withSex);
     await page.screenshot({ path: join(ARTIFACTS, 'keyboard-flow.png'), fullPage: true });
   } finally {
     await browser.close();

@@ -1,14 +1,6 @@
 // A minimal W3C WebDriver client (fetch only), enough to drive WebKitGTK's WebKitWebDriver.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
-}
+import { freePort } from './server.mjs';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 

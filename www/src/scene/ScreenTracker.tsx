@@ -19,6 +19,10 @@ export function ScreenTracker({ onPlace }: { onPlace: (cssTransform: string) => 
     const a = anchor.current;
     if (!a) return;
     a.updateWorldMatrix(true, false);
+    // The frame callbacks run before the renderer updates the camera: without this, the first frame
+    // (and, with frameloop="demand", every still one after it) projected with the camera as it was
+    // before `lookAt`, 75 px off at 1280×720.
+    camera.updateMatrixWorld();
     a.getWorldPosition(centre);
     edge.set(SCREEN_WORLD.width / 2, 0, 0).applyMatrix4(a.matrixWorld);
     centre.project(camera);

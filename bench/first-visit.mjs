@@ -92,7 +92,12 @@ function ortSite() {
     await session.run(feeds);
     document.title = 'done ' + (performance.now() - t0).toFixed(0);
   </script>`;
-  const types = { '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream', '.f32': 'application/octet-stream' };
+  const types = {
+    '.mjs': 'text/javascript',
+    '.wasm': 'application/wasm',
+    '.onnx': 'application/octet-stream',
+    '.f32': 'application/octet-stream',
+  };
   const server = createHttpServer((req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
     if (path === '/') {
@@ -104,19 +109,33 @@ function ortSite() {
     if (!brotli.has(file)) {
       const raw = readFileSync(file);
       const quality = extname(file) === '.onnx' ? 9 : 11;
-      brotli.set(file, brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: quality, [constants.BROTLI_PARAM_LGWIN]: 24 } }));
+      brotli.set(
+        file,
+        brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: quality, [constants.BROTLI_PARAM_LGWIN]: 24 } }),
+      );
     }
     const body = brotli.get(file);
-    res.writeHead(200, { 'content-type': types[extname(file)], 'content-encoding': 'br', 'content-length': body.length }).end(body);
+    res
+      .writeHead(200, { 'content-type': types[extname(file)], 'content-encoding': 'br', 'content-length': body.length })
+      .end(body);
   });
   return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ port: server.address().port, close: () => server.close() })));
 }
 
-async function ours(origin, proxy) {
-  const profile = mkdtempSync(join(tmpdir(), 'vibe-first-visit-'));
+/** Runs `visit(context, page)` in a fresh Chromium profile, removed afterwards. */
+async function inFreshProfile(visit) {
+  const profile = mkdtempSync(join(tmpdir(), 'first-visit-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   try {
-    const page = context.pages()[0] ?? (await context.newPage());
+    return await visit(context, context.pages()[0] ?? (await context.newPage()));
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+function ours(origin, proxy) {
+  return inFreshProfile(async (context, page) => {
     const base = proxy.counters.down + proxy.counters.up;
     const started = Date.now();
     await page.goto(origin);
@@ -154,26 +173,17 @@ async function ours(origin, proxy) {
     await page.locator('[data-testid=result]').waitFor({ timeout: 120_000 });
     const secondOfflineS = (Date.now() - t3) / 1000;
     return { firstResultS, atResult, readyOffline, readyS, secondOnlineS, secondBytes, secondOfflineS };
-  } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
+  });
 }
 
-async function ortPage(origin, proxy) {
-  const profile = mkdtempSync(join(tmpdir(), 'ort-first-visit-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  try {
-    const page = context.pages()[0] ?? (await context.newPage());
+function ortPage(origin, proxy) {
+  return inFreshProfile(async (_context, page) => {
     const base = proxy.counters.down + proxy.counters.up;
     const started = Date.now();
     await page.goto(origin);
     await page.waitForFunction(() => document.title.startsWith('done'), null, { timeout: 600_000, polling: 200 });
     return { firstResultS: (Date.now() - started) / 1000, atResult: proxy.counters.down + proxy.counters.up - base };
-  } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
+  });
 }
 
 statSync(join(ROOT, 'www/dist/index.html'));
@@ -198,8 +208,16 @@ const m = (side, key) => median(rows[side].map((x) => x[key]));
 console.log(`\n${LINK_MBIT} Mbit/s link, fresh Chromium profile, medians of ${ROUNDS} rounds\n`);
 console.log('| | vibe-opsy (app) | onnxruntime-web (minimal page) | ratio | target |');
 console.log('|---|---|---|---|---|');
-console.log(`| first result | ${m('ours', 'firstResultS').toFixed(1)} s | ${m('ort', 'firstResultS').toFixed(1)} s | ${(m('ours', 'firstResultS') / m('ort', 'firstResultS')).toFixed(2)} | ≤ 12 s |`);
-console.log(`| MB over the wire until the first result | ${mb(m('ours', 'atResult'))} | ${mb(m('ort', 'atResult'))} | ${(m('ours', 'atResult') / m('ort', 'atResult')).toFixed(2)} | |`);
-console.log(`| MB over the wire until ready offline | ${mb(m('ours', 'readyOffline'))} (at ${m('ours', 'readyS').toFixed(1)} s) | (no offline) | | ≤ 24 MB |`);
-console.log(`| second visit online: MB moved, time to result | ${mb(m('ours', 'secondBytes'))} MB, ${m('ours', 'secondOnlineS').toFixed(1)} s | | | no engine or model bytes |`);
+console.log(
+  `| first result | ${m('ours', 'firstResultS').toFixed(1)} s | ${m('ort', 'firstResultS').toFixed(1)} s | ${(m('ours', 'firstResultS') / m('ort', 'firstResultS')).toFixed(2)} | ≤ 12 s |`,
+);
+console.log(
+  `| MB over the wire until the first result | ${mb(m('ours', 'atResult'))} | ${mb(m('ort', 'atResult'))} | ${(m('ours', 'atResult') / m('ort', 'atResult')).toFixed(2)} | |`,
+);
+console.log(
+  `| MB over the wire until ready offline | ${mb(m('ours', 'readyOffline'))} (at ${m('ours', 'readyS').toFixed(1)} s) | (no offline) | | ≤ 24 MB |`,
+);
+console.log(
+  `| second visit online: MB moved, time to result | ${mb(m('ours', 'secondBytes'))} MB, ${m('ours', 'secondOnlineS').toFixed(1)} s | | | no engine or model bytes |`,
+);
 console.log(`| second visit offline: time to result | ${m('ours', 'secondOfflineS').toFixed(1)} s | | | ≤ 2 s |`);

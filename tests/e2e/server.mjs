@@ -12,6 +12,20 @@ export async function freePort() {
   return port;
 }
 
+/** Polls `url` until it answers 2xx; throws after `timeoutMs` or once `gaveUp()` says the process died. */
+export async function waitUntilUp(url, { timeoutMs, what, gaveUp = () => false }) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline || gaveUp()) throw new Error(`${what} did not come up`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export async function startServer() {
   const port = await freePort();
   const child = spawn(nativeBinary(), ['serve', '--addr', `127.0.0.1:${port}`, '--static', join(ROOT, 'www/dist')], {
@@ -19,15 +33,6 @@ export async function startServer() {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('the server did not become healthy');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitUntilUp(`${url}/health`, { timeoutMs: 120_000, what: 'the server', gaveUp: () => child.exitCode !== null });
   return { url, stop: () => child.kill('SIGTERM') };
 }

@@ -1,6 +1,6 @@
 // A minimal W3C WebDriver client (fetch only), enough to drive WebKitGTK's WebKitWebDriver.
 import { spawn } from 'node:child_process';
-import { freePort } from './server.mjs';
+import { freePort, waitUntilUp } from './server.mjs';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
@@ -72,16 +72,7 @@ export async function startDriver(driverBinary, { display } = {}) {
   const driver = spawn(driverBinary, [`--port=${port}`], { env, stdio: 'ignore' });
   children.push(driver);
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/status`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`${driverBinary} did not start`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitUntilUp(`${base}/status`, { timeoutMs: 20_000, what: driverBinary, gaveUp: () => driver.exitCode !== null });
   return {
     async session(capabilities) {
       const response = await fetch(`${base}/session`, {

@@ -8,6 +8,8 @@ RUN rustup target add wasm32-unknown-unknown \
  && apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
+# the threaded engine is built by the nightly pinned in scripts/lib.sh (WASM_THREADS_TOOLCHAIN), with rust-src
+RUN bash -c 'source scripts/lib.sh && rustup toolchain install "$WASM_THREADS_TOOLCHAIN" --profile minimal --component rust-src'
 RUN cargo install wasm-bindgen-cli --version "$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)" \
  && npm install --no-audit --no-fund \
  && npm run build:web

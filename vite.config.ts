@@ -10,9 +10,12 @@ function assetSizes(): Record<string, number> {
     sklesion_w8: 'pkg/model/sklesion_w8.onnx',
     vibe_opsy_bg: 'pkg/generated/vibe_opsy_bg.wasm',
     vibe_opsy_relaxed_bg: 'pkg/generated/vibe_opsy_relaxed_bg.wasm',
+    vibe_opsy_threads_bg: 'pkg/generated/threads/vibe_opsy_threads_bg.wasm',
   };
   return Object.fromEntries(Object.entries(files).filter(([, f]) => existsSync(f)).map(([stem, f]) => [stem, statSync(f).size]));
 }
+
+const CROSS_ORIGIN_ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 // The app lives in www/; the wasm package (pkg/, imported as `vibe-opsy`) brings the engine and model.
 export default defineConfig({
@@ -29,9 +32,12 @@ export default defineConfig({
   worker: { format: 'es' },
   // `new URL('./x.wasm', import.meta.url)` inside the package must survive: do not pre-bundle it.
   optimizeDeps: { exclude: ['vibe-opsy'] },
+  // Cross-origin isolation (as `vibe-opsy serve` sends it): the threaded engine needs SharedArrayBuffer.
   server: {
+    headers: CROSS_ORIGIN_ISOLATION,
     proxy: { '/inference': 'http://127.0.0.1:8080', '/health': 'http://127.0.0.1:8080' },
   },
+  preview: { headers: CROSS_ORIGIN_ISOLATION },
   plugins: [
     react(),
     VitePWA({

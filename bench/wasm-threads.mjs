@@ -1,18 +1,22 @@
-// Wasm threads on this machine, side by side in one cross-origin-isolated Chromium page: each engine
-// runs in its own module Web Worker (threads need a worker: the pool blocks on atomics), all loaded
-// first, then their warm runs interleaved.
-//   vibe-opsy threads build, 1 thread (no pool) and N threads (wasm-bindgen-rayon pool of N)
-//   vibe-opsy as shipped (pkg/, single-threaded)
-//   onnxruntime-web 1.30, numThreads 1 and N
-//   VIBE_OPSY_THREADS_PKG=target/pkg-threads node bench/wasm-threads.mjs [ROUNDS]   (bench/wasm-threads.sh)
+// Wasm threads, side by side in one run, in headless Chromium on a cross-origin-isolated page (the
+// headers `vibe-opsy serve` sends), each engine in one module worker of that page, bundled model:
+//   vibe-opsy as shipped (the package's default: the threaded build on `defaultThreads()` threads)
+//   vibe-opsy with `threads: 1` (the single-threaded relaxed-SIMD build)
+//   onnxruntime-web with numThreads = all cores, with its default (min(4, ceil(cores / 2))), and 1
+// Cold start = a fresh browser context, a new worker, from nothing to the first result (engine and
+// model fetched from loopback, compiled, loaded, one inference); each config alone in its context.
+// Warm = every config loaded in one page, then their runs interleaved (a slow patch of the machine
+// hits all alike); median per config, ratios taken per round, then the median.
+// onnxruntime-web is given the preprocessed tensor; ours decodes and preprocesses the PNG in its run.
+//   node bench/wasm-threads.mjs [ROUNDS]         (needs pkg/ built: scripts/build-wasm.sh)
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants } from 'node:zlib';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const THREADS_PKG = resolve(process.env.VIBE_OPSY_THREADS_PKG ?? join(ROOT, 'target/pkg-threads'));
 const ROUNDS = Number(process.argv[2] ?? 3);
 const WARM_RUNS = 8;
 const N = availableParallelism();
@@ -26,30 +30,26 @@ onmessage = async ({ data }) => {
   try {
     if (data.type === 'load') {
       const t0 = performance.now();
-      const { engine, threads } = data;
-      if (engine === 'ort') {
+      let engine;
+      if (data.engine === 'ort') {
         const ort = await import('/ort/ort.wasm.min.mjs');
-        ort.env.wasm.numThreads = threads;
+        if (data.threads !== undefined) ort.env.wasm.numThreads = data.threads;
         ort.env.wasm.wasmPaths = '/ort/';
         const session = await ort.InferenceSession.create(await bytes('/data/models/sklesion_w8.onnx'), { executionProviders: ['wasm'] });
         const t = await bytes('/data/models/golden/tensors/lesion_7_2.png.f32');
         const feeds = { input_layer_2: new ort.Tensor('float32', new Float32Array(t.buffer), [1, 254, 254, 3]),
                         input_layer_3: new ort.Tensor('float32', Float32Array.from(META), [1, 10]) };
         run = () => session.run(feeds);
+        engine = { build: 'onnxruntime-web', threads: ort.env.wasm.numThreads };
       } else {
-        const glue = await import(engine === 'threads' ? '/threads/generated/vibe_opsy.js' : '/pkg/generated/vibe_opsy.js');
-        await glue.default(engine === 'threads' ? undefined : { module_or_path: '/pkg/generated/vibe_opsy_relaxed_bg.wasm' });
-        if (engine === 'threads' && threads > 1) {
-          await glue.initThreadPool(threads);
-          glue.useThreadPool();
-        }
-        const manifest = await (await fetch('/data/models/sklesion.manifest.json')).text();
-        const c = new glue.LesionClassifier(await bytes('/data/models/sklesion_w8.onnx'), manifest);
+        const { createClassifier } = await import('/pkg/index.js');
+        const c = await createClassifier(data.threads === undefined ? {} : { threads: data.threads });
         const image = await bytes('/data/samples/lesion_7_2.png');
-        run = () => c.classify(image, undefined);
+        run = () => c.classifyBytes(image);
+        engine = c.engine;
       }
       await run();
-      postMessage({ cold: performance.now() - t0 });
+      postMessage({ cold: performance.now() - t0, engine });
     } else {
       const t = performance.now();
       await run();
@@ -61,29 +61,33 @@ onmessage = async ({ data }) => {
 };`;
 
 const page = `<!doctype html><meta charset="utf-8"><script type="module">
-const url = '/worker.js';
 const call = (w, msg) => new Promise((res, rej) => { w.onmessage = ({ data }) => data.error ? rej(new Error(data.error)) : res(data); w.postMessage(msg); });
-window.bench = async (configs, warmRuns) => {
+window.cold = async (config) => {
+  const w = new Worker('/worker.js', { type: 'module' });
+  const out = await call(w, { type: 'load', ...config });
+  let memory;
+  try { memory = (await performance.measureUserAgentSpecificMemory()).bytes; } catch {}
+  w.terminate();
+  return { ...out, memory, crossOriginIsolated };
+};
+window.warm = async (configs, warmRuns) => {
   const workers = [];
-  const cold = [];
-  for (const c of configs) { const w = new Worker(url, { type: 'module' }); workers.push(w); cold.push((await call(w, { type: 'load', ...c })).cold); }
+  for (const c of configs) { const w = new Worker('/worker.js', { type: 'module' }); workers.push(w); await call(w, { type: 'load', ...c }); }
   const times = configs.map(() => []);
   for (let i = 0; i < warmRuns; i++) for (let k = 0; k < configs.length; k++) times[k].push((await call(workers[k], { type: 'run' })).ms);
   workers.forEach((w) => w.terminate());
   const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  return { cold, warm: times.map(median), crossOriginIsolated };
+  return times.map(median);
 };
 </script>`;
 
 const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
-const routes = { '/threads/': THREADS_PKG + '/', '/pkg/': join(ROOT, 'pkg') + '/', '/ort/': join(ROOT, 'node_modules/onnxruntime-web/dist') + '/', '/data/': ROOT + '/' };
+const routes = { '/pkg/': join(ROOT, 'pkg') + '/', '/ort/': join(ROOT, 'node_modules/onnxruntime-web/dist') + '/', '/data/': ROOT + '/' };
 const isolation = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
 const server = createServer((req, res) => {
-  let path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
   if (path === '/') return res.writeHead(200, { 'content-type': 'text/html', ...isolation }).end(page);
   if (path === '/worker.js') return res.writeHead(200, { 'content-type': 'text/javascript', ...isolation }).end(worker);
-  // wasm-bindgen-rayon's worker helper imports the glue as '../../..' (the package root, for bundlers)
-  if (path === '/threads/generated/') path = '/threads/generated/vibe_opsy.js';
   const prefix = Object.keys(routes).find((p) => path.startsWith(p));
   try {
     const body = readFileSync(routes[prefix] + path.slice(prefix.length));
@@ -93,33 +97,71 @@ const server = createServer((req, res) => {
   }
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const url = `http://127.0.0.1:${server.address().port}/`;
 const { chromium } = await import('playwright-core');
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+// Eager memory measurement: otherwise Chromium answers measureUserAgentSpecificMemory at its next GC.
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--enable-blink-features=ForceEagerMeasureMemory'],
+});
 const configs = [
-  { label: 'vibe-opsy threads build, 1 thread', engine: 'threads', threads: 1 },
-  { label: `vibe-opsy threads build, ${N} threads`, engine: 'threads', threads: N },
-  { label: 'vibe-opsy as shipped (relaxed-simd, 1 thread)', engine: 'shipped', threads: 1 },
-  { label: 'onnxruntime-web, 1 thread', engine: 'ort', threads: 1 },
-  { label: `onnxruntime-web, ${N} threads`, engine: 'ort', threads: N },
+  { label: 'vibe-opsy as shipped (default threads)', engine: 'ours' },
+  { label: 'vibe-opsy, threads: 1 (relaxed SIMD build)', engine: 'ours', threads: 1 },
+  { label: `onnxruntime-web, numThreads ${N} (all cores)`, engine: 'ort', threads: N },
+  { label: 'onnxruntime-web, default numThreads', engine: 'ort' },
+  { label: 'onnxruntime-web, numThreads 1', engine: 'ort', threads: 1 },
 ];
-const rounds = [];
-for (let r = 0; r < ROUNDS; r++) {
+const ORT_ALL = 2;
+const ORT_DEFAULT = 3;
+
+async function inFreshPage(fn) {
   const context = await browser.newContext();
   const p = await context.newPage();
   p.on('pageerror', (e) => console.error(e));
-  await p.goto(`http://127.0.0.1:${server.address().port}/`);
-  await p.waitForFunction(() => typeof window.bench === 'function');
-  rounds.push(await p.evaluate(([c, w]) => window.bench(c, w), [configs, WARM_RUNS]));
-  await context.close();
+  await p.goto(url);
+  await p.waitForFunction(() => typeof window.warm === 'function');
+  try {
+    return await fn(p);
+  } finally {
+    await context.close();
+  }
+}
+
+const cold = configs.map(() => []);
+const warm = [];
+const engines = [];
+const memory = configs.map(() => []);
+let isolated;
+for (let r = 0; r < ROUNDS; r++) {
+  for (let k = 0; k < configs.length; k++) {
+    const out = await inFreshPage((p) => p.evaluate((c) => window.cold(c), configs[k]));
+    cold[k].push(out.cold);
+    engines[k] = out.engine;
+    if (out.memory) memory[k].push(out.memory);
+    isolated = out.crossOriginIsolated;
+  }
+  warm.push(await inFreshPage((p) => p.evaluate(([c, w]) => window.warm(c, w), [configs, WARM_RUNS])));
 }
 await browser.close();
 server.close();
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-console.log(`Chromium, cross-origin isolated: ${rounds[0].crossOriginIsolated}; ${N} cores; ${ROUNDS} rounds, medians; warm = median of ${WARM_RUNS} interleaved runs.`);
-console.log('\n| engine | warm | cold start (in a worker) | warm vs onnxruntime-web 1 thread |\n|---|---|---|---|');
+const ratio = (xs, k, base) => median(xs.map((_, r) => xs[r][k] / xs[r][base]));
+const coldRounds = cold[0].map((_, r) => cold.map((c) => c[r]));
+const brotli = (f) => brotliCompressSync(readFileSync(join(ROOT, 'pkg', f)), { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length / 1e6;
+console.log(`Chromium, cross-origin isolated: ${isolated}; ${N} cores; ${ROUNDS} rounds, medians; warm = median of ${WARM_RUNS} interleaved runs per round.`);
+console.log('\n| engine | runs as | warm | cold start | warm vs ort all cores | warm vs ort default | cold vs ort all cores | cold vs ort default |');
+console.log('|---|---|---|---|---|---|---|---|');
 configs.forEach((c, k) => {
-  const warm = median(rounds.map((r) => r.warm[k]));
-  const cold = median(rounds.map((r) => r.cold[k]));
-  const ratio = median(rounds.map((r) => r.warm[k] / r.warm[3]));
-  console.log(`| ${c.label} | ${warm.toFixed(0)} ms | ${cold.toFixed(0)} ms | ${ratio.toFixed(2)} |`);
+  const e = engines[k];
+  console.log(
+    `| ${c.label} | ${e.build}, ${e.threads} thread${e.threads === 1 ? '' : 's'} | ${median(warm.map((w) => w[k])).toFixed(0)} ms | ${median(cold[k]).toFixed(0)} ms | ` +
+      `${ratio(warm, k, ORT_ALL).toFixed(2)} | ${ratio(warm, k, ORT_DEFAULT).toFixed(2)} | ${ratio(coldRounds, k, ORT_ALL).toFixed(2)} | ${ratio(coldRounds, k, ORT_DEFAULT).toFixed(2)} |`,
+  );
 });
+const scaling = median(warm.map((w) => w[1] / w[0]));
+console.log(`\nvibe-opsy 1 thread → ${engines[0].threads} threads: ${scaling.toFixed(2)}× faster warm; onnxruntime-web 1 → ${N}: ${median(warm.map((w) => w[4] / w[ORT_ALL])).toFixed(2)}×`);
+// Chromium attributes a shared memory (the threaded build's) to the page; a worker's own memory it
+// does not report here, so only the threaded build's figure means something.
+if (memory[0].length) console.log(`threaded build: page memory after load + 1 inference ${(median(memory[0]) / 1e6).toFixed(0)} MB (its shared memory may grow to 1 GiB)`);
+console.log(`brotli (q11): threads .wasm ${brotli('generated/threads/vibe_opsy_threads_bg.wasm').toFixed(2)} MB, relaxed ${brotli('generated/vibe_opsy_relaxed_bg.wasm').toFixed(2)} MB, simd128 ${brotli('generated/vibe_opsy_bg.wasm').toFixed(2)} MB`);

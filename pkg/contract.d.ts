@@ -303,7 +303,7 @@ export type ApiErrorCode =
  * This interface was referenced by `ErrorBody`'s JSON-Schema
  * via the `definition` "PackageErrorCode".
  */
-export type PackageErrorCode = 'download_failed' | 'freed' | 'internal';
+export type PackageErrorCode = 'download_failed' | 'freed' | 'invalid_options' | 'internal';
 
 /**
  * Error body of the HTTP API (and the `error` member of `vibe-opsy classify --json` lines). Codes are stable: those of the core (any runtime), of the HTTP API, and of the JavaScript package.

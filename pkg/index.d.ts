@@ -36,12 +36,32 @@ export interface ClassifierOptions {
   onProgress?: (progress: Progress) => void;
   /** fetch to use for the engine, the model and the manifest (default: globalThis.fetch); e.g. one that reads a cache. */
   fetch?: typeof fetch;
+  /**
+   * Threads for one inference: `'auto'` (default: `defaultThreads()`), 1 (the single-threaded
+   * builds), or a number; ignored with a custom `wasm`. The threaded build needs a
+   * cross-origin-isolated page and must run in a worker; where it cannot start the classifier falls
+   * back to one thread (see `EngineInfo.fallbackReason`).
+   */
+  threads?: 'auto' | number;
+  /** The threaded engine's .wasm (default: `THREADS_WASM`, beside this file). */
+  threadsWasm?: URL | string;
+  /** How long the thread pool may take to start before the classifier falls back to one thread (ms, default 20000). */
+  poolTimeoutMs?: number;
+}
+
+/** Which engine runs a classifier. */
+export interface EngineInfo {
+  build: EngineBuild;
+  /** Threads one inference uses (1 for every build but `'threads'`). */
+  threads: number;
+  /** Why threads were asked for (or chosen automatically) but one thread runs. */
+  fallbackReason?: string;
 }
 
 export class Classifier implements Disposable {
   readonly manifest: Manifest;
-  /** Which build of the engine runs this classifier. */
-  readonly engine: EngineBuild;
+  /** Which build of the engine runs this classifier, and on how many threads. */
+  readonly engine: EngineInfo;
   /** Milliseconds spent parsing and optimising the model. */
   readonly loadTimings: { parseMs: number; optimizeMs: number };
   /** Classifies an encoded image (JPEG, PNG, GIF, WebP, BMP, TIFF). */
@@ -61,7 +81,10 @@ export class Classifier implements Disposable {
 export function createClassifier(options?: ClassifierOptions): Promise<Classifier>;
 
 /** Instantiates the wasm engine ahead of time (optional; createClassifier does it). */
-export function initWasm(wasm?: Source, options?: Pick<ClassifierOptions, 'onProgress' | 'fetch'>): Promise<void>;
+export function initWasm(
+  wasm?: Source,
+  options?: Pick<ClassifierOptions, 'onProgress' | 'fetch' | 'threads' | 'threadsWasm' | 'poolTimeoutMs'>,
+): Promise<void>;
 
 export const DEFAULT_MODEL: URL;
 export const DEFAULT_MANIFEST: URL;
@@ -71,10 +94,16 @@ export const DEFAULT_WASM: URL;
 export const SIMD128_WASM: URL;
 /** The build whose matmul kernel uses relaxed-SIMD fused multiply-add (faster where supported). */
 export const RELAXED_SIMD_WASM: URL;
+/** Relaxed SIMD + wasm threads (shared memory, a pool of Web Workers). */
+export const THREADS_WASM: URL;
 
 /** Which build of the engine runs. */
-export type EngineBuild = 'relaxed-simd' | 'simd128' | 'custom';
+export type EngineBuild = 'threads' | 'relaxed-simd' | 'simd128' | 'custom';
 /** Whether this JavaScript engine validates relaxed SIMD (Chrome/Edge >= 114, Node >= 22, ...). */
 export function supportsRelaxedSimd(): boolean;
-/** The build `initWasm` loads when given no `wasm`. */
-export function defaultEngine(): Exclude<EngineBuild, 'custom'>;
+/** The single-threaded build `initWasm` loads when threads are not used and no `wasm` is given. */
+export function defaultEngine(): 'relaxed-simd' | 'simd128';
+/** Why the threaded build cannot run here (undefined when it can). */
+export function threadsUnavailableReason(): string | undefined;
+/** Threads a classifier uses here by default (1 where threads cannot run). */
+export function defaultThreads(): number;

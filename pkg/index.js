@@ -1,10 +1,18 @@
 // vibe-opsy: the wasm classifier with a friendly API for bundlers (Vite), plain browser ESM and Node >= 20.
-import init, { LesionClassifier } from './generated/vibe_opsy.js';
+import * as singleThreadGlue from './generated/vibe_opsy.js';
 
-// Two builds of the same engine (same exports, one glue file): plain WebAssembly SIMD, and one whose
-// matmul kernel uses relaxed-SIMD fused multiply-add. The second is used where the engine has it.
+// Three builds of the same engine (same exports):
+//   simd128        plain WebAssembly SIMD (every engine with SIMD)
+//   relaxed-simd   its matmul kernel uses relaxed-SIMD fused multiply-add (shares the glue above)
+//   threads        relaxed SIMD + wasm threads: shared memory, tract's matmul spread over a pool of
+//                  Web Workers (wasm-bindgen-rayon); own glue, loaded only when chosen
 const SIMD128_WASM = new URL('./generated/vibe_opsy_bg.wasm', import.meta.url);
 const RELAXED_SIMD_WASM = new URL('./generated/vibe_opsy_relaxed_bg.wasm', import.meta.url);
+const THREADS_WASM = new URL('./generated/threads/vibe_opsy_threads_bg.wasm', import.meta.url);
+/** Most threads the automatic choice asks for: the model's matmuls stop scaling well beyond it. */
+const MAX_AUTO_THREADS = 8;
+/** A pool that has not started by then (a worker that cannot load) is given up for one thread. */
+const POOL_START_TIMEOUT_MS = 20_000;
 /** The build that runs on every engine with WebAssembly SIMD. */
 const DEFAULT_WASM = SIMD128_WASM;
 const DEFAULT_MODEL = new URL('./model/sklesion_w8.onnx', import.meta.url);
@@ -92,13 +100,47 @@ export function supportsRelaxedSimd() {
   }
 }
 
-/** The engine build `initWasm` loads by default here: `'relaxed-simd'` or `'simd128'`. */
+/** The single-threaded engine build for this JavaScript engine: `'relaxed-simd'` or `'simd128'`. */
 export function defaultEngine() {
   return supportsRelaxedSimd() ? 'relaxed-simd' : 'simd128';
 }
 
+/** The number of logical cores (1 when unknown). */
+function cores() {
+  const n = globalThis.navigator?.hardwareConcurrency;
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+/**
+ * Why the threaded build cannot run here, or undefined when it can: it needs shared memory
+ * (`crossOriginIsolated`, i.e. a page served with COOP/COEP), Web Workers for its pool, relaxed
+ * SIMD, more than one core, and a thread that may block (a worker, not a page's main thread).
+ */
+export function threadsUnavailableReason() {
+  if (isNode) return 'Node has no Web Workers for the pool';
+  if (typeof SharedArrayBuffer !== 'function' || globalThis.crossOriginIsolated !== true) return 'the page is not cross-origin isolated (COOP/COEP)';
+  if (typeof Worker !== 'function') return 'no Web Workers here';
+  if (typeof window !== 'undefined' && globalThis === window) return "a page's main thread must not block: run the classifier in a worker";
+  if (!supportsRelaxedSimd()) return 'the threaded build needs relaxed SIMD';
+  if (cores() < 2) return 'one core';
+  return undefined;
+}
+
+/**
+ * How many threads a classifier uses here by default: every core on a machine of two, one core
+ * left for the page and the browser above that, at most 8; 1 where threads cannot run.
+ */
+export function defaultThreads() {
+  if (threadsUnavailableReason()) return 1;
+  const n = cores();
+  return n <= 2 ? n : Math.min(n - 1, MAX_AUTO_THREADS);
+}
+
 let wasmReady;
+/** @type {{ build: string, threads: number, fallbackReason?: string }} */
 let loadedEngine;
+/** The glue module of the build that was instantiated (its `LesionClassifier`). */
+let glue;
 
 async function fetchEngine(url, fetchImpl) {
   const response = await fetchImpl(url);
@@ -106,20 +148,65 @@ async function fetchEngine(url, fetchImpl) {
   return response;
 }
 
+/** What to pass as the glue's `module_or_path`: a URL compiles while it downloads in a browser. */
+async function engineSource(chosen, options) {
+  const isUrl = chosen instanceof URL || typeof chosen === 'string';
+  // Through the caller's `fetch` when given one (e.g. a cache), else the browser's.
+  if (isNode || !isUrl) return loadBytes(chosen, { ...options, what: 'engine' });
+  return options.fetch ? fetchEngine(chosen, options.fetch) : chosen;
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Loads the threaded build and starts its pool of `threads` workers. */
+async function startThreadedEngine(threads, options) {
+  const threaded = await import('./generated/threads/vibe_opsy_threads.js');
+  await threaded.default({ module_or_path: await engineSource(options.threadsWasm ?? THREADS_WASM, options) });
+  await withTimeout(threaded.initThreadPool(threads), options.poolTimeoutMs ?? POOL_START_TIMEOUT_MS, 'starting the thread pool');
+  threaded.useThreadPool();
+  return threaded;
+}
+
 /**
  * Instantiates the wasm module once; later calls reuse it. Without `wasm` it picks the build for
- * this engine (see `defaultEngine`); `wasm` may be a URL, a path (Node), bytes or a `Response`.
+ * this engine: the threaded one where it can run (see `threadsUnavailableReason`) unless
+ * `options.threads` is 1, else relaxed SIMD or SIMD128 (see `defaultEngine`). A threaded start that
+ * fails falls back to the single-threaded build (`classifier.engine.fallbackReason` says why).
+ * `wasm` may be a URL, a path (Node), bytes or a `Response` (a single-threaded build).
  */
 export function initWasm(wasm, options = {}) {
   wasmReady ??= (async () => {
-    const engine = wasm === undefined ? defaultEngine() : 'custom';
-    const chosen = wasm ?? (engine === 'relaxed-simd' ? RELAXED_SIMD_WASM : SIMD128_WASM);
-    const isUrl = chosen instanceof URL || typeof chosen === 'string';
-    // A URL in a browser compiles while it downloads; through the caller's `fetch` when given one
-    // (e.g. a cache), else the browser's.
-    const source = isNode || !isUrl ? await loadBytes(chosen, { ...options, what: 'engine' }) : options.fetch ? await fetchEngine(chosen, options.fetch) : chosen;
-    await init({ module_or_path: source });
-    loadedEngine = engine;
+    const requested = options.threads ?? 'auto';
+    if (requested !== 'auto' && !(Number.isInteger(requested) && requested >= 1)) {
+      throw new ClassifyError(`threads must be 'auto' or a whole number ≥ 1, not ${String(requested)}`, 'invalid_options');
+    }
+    let fallbackReason;
+    if (wasm === undefined && requested !== 1) {
+      const reason = threadsUnavailableReason();
+      const threads = requested === 'auto' ? defaultThreads() : requested;
+      if (reason === undefined && threads > 1) {
+        try {
+          glue = await startThreadedEngine(threads, options);
+          loadedEngine = { build: 'threads', threads };
+          return;
+        } catch (e) {
+          fallbackReason = `the threaded engine did not start: ${e && e.message ? e.message : e}`;
+        }
+      } else if (requested !== 'auto') {
+        fallbackReason = reason;
+      }
+    }
+    const build = wasm === undefined ? defaultEngine() : 'custom';
+    const chosen = wasm ?? (build === 'relaxed-simd' ? RELAXED_SIMD_WASM : SIMD128_WASM);
+    await singleThreadGlue.default({ module_or_path: await engineSource(chosen, options) });
+    glue = singleThreadGlue;
+    loadedEngine = fallbackReason ? { build, threads: 1, fallbackReason } : { build, threads: 1 };
   })().catch((e) => {
     wasmReady = undefined;
     throw wrapError(e);
@@ -141,9 +228,13 @@ export class Classifier {
     return this.#manifest;
   }
 
-  /** Which engine build runs: `'relaxed-simd'`, `'simd128'`, or `'custom'` (a `wasm` passed in). */
+  /**
+   * Which engine runs: `{ build, threads }`, build `'threads'` (relaxed SIMD on a pool of `threads`
+   * workers), `'relaxed-simd'`, `'simd128'` or `'custom'` (a `wasm` passed in); `fallbackReason`
+   * when threads were asked for but could not be used.
+   */
   get engine() {
-    return loadedEngine;
+    return { ...loadedEngine };
   }
 
   /** Milliseconds spent parsing and optimising the model. */
@@ -210,10 +301,10 @@ export async function createClassifier(options = {}) {
     loadManifest(manifest, options),
   ]);
   try {
-    return new Classifier(new LesionClassifier(modelBytes, manifestJson));
+    return new Classifier(new glue.LesionClassifier(modelBytes, manifestJson));
   } catch (e) {
     throw wrapError(e);
   }
 }
 
-export { DEFAULT_MODEL, DEFAULT_MANIFEST, DEFAULT_WASM, SIMD128_WASM, RELAXED_SIMD_WASM };
+export { DEFAULT_MODEL, DEFAULT_MANIFEST, DEFAULT_WASM, SIMD128_WASM, RELAXED_SIMD_WASM, THREADS_WASM };

@@ -29,3 +29,8 @@ as_root() {
 wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
 }
+
+# The pinned nightly that builds the wasm threads engine (std rebuilt with atomics needs
+# `-Z build-std` and rust-src); scripts/setup.sh installs it. Stable builds everything else.
+WASM_THREADS_TOOLCHAIN="nightly-2026-05-19"
+export WASM_THREADS_TOOLCHAIN

@@ -20,6 +20,12 @@ if ! rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown
   stage "rustup target add wasm32-unknown-unknown" rustup target add wasm32-unknown-unknown
 fi
 
+# The threaded wasm engine (scripts/build-wasm.sh) needs the pinned nightly with rust-src.
+if ! rustup component list --installed --toolchain "$WASM_THREADS_TOOLCHAIN" 2>/dev/null | grep -q '^rust-src'; then
+  stage "rustup toolchain install $WASM_THREADS_TOOLCHAIN (rust-src; the wasm threads build)" \
+    rustup toolchain install "$WASM_THREADS_TOOLCHAIN" --profile minimal --component rust-src
+fi
+
 want="$(wasm_bindgen_version)"
 have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)"
 if [ "$have" != "$want" ]; then

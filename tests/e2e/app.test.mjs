@@ -1,7 +1,7 @@
 // End-to-end: the built web app served by `vibe-opsy serve`, driven in headless Debian Chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { ROOT, REFERENCE, CHROMIUM_ARGS, nativePredictions } from '../node/helpers.mjs';
@@ -68,11 +68,22 @@ async function waitForChangedNumbers(page, name, want) {
   const shown = (p) => `${(p * 100).toFixed(1)}%`;
   const code = Object.keys(want.probabilities).find((c) => shown(want.probabilities[c]) !== shown(native[name].probabilities[c]));
   assert.ok(code, 'the metadata changes a displayed probability');
-  await page.waitForFunction(
-    ([code, text]) => document.querySelector(`[data-testid=prob-${code}]`)?.textContent === text,
-    [code, shown(want.probabilities[code])],
-    { timeout: 60_000 },
-  );
+  try {
+    await page.waitForFunction(
+      ([code, text]) => document.querySelector(`[data-testid=prob-${code}]`)?.textContent === text,
+      [code, shown(want.probabilities[code])],
+      { timeout: 60_000 },
+    );
+  } catch (e) {
+    const seen = await page.evaluate((code) => ({
+      prob: document.querySelector(`[data-testid=prob-${code}]`)?.textContent,
+      engine: document.querySelector('[data-testid=engine]')?.textContent,
+      inputs: [...document.querySelectorAll('input, select')].map((i) => `${i.name || i.type}=${i.value}`),
+      error: document.querySelector('[data-testid=error]')?.textContent,
+    }), code);
+    await page.screenshot({ path: join(ARTIFACTS, 'metadata-change-timeout.png') });
+    throw new Error(`${e.message}; wanted ${code} ${shown(want.probabilities[code])}, page shows ${JSON.stringify(seen)}`);
+  }
   await assertShowsNative(page, name, 'local', want);
 }
 
@@ -121,8 +132,13 @@ test('drop an image: on-device result equals the native CLI; then offline after 
     await page.locator('[data-testid=dropzone]').waitFor();
     await dropFile(page, GOOD);
     await assertShowsNative(page, GOOD, 'local');
-    assert.match(await page.locator('[data-testid=engine]').textContent(), /on this device \(WebAssembly, relaxed SIMD\)/);
-    assert.equal(await page.locator('[data-testid=result]').getAttribute('data-build'), 'relaxed-simd');
+    // The app's server sends COOP/COEP: Chromium runs the threaded engine, one thread per core here.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    const threads = cores <= 2 ? cores : Math.min(cores - 1, 8);
+    assert.equal(await page.locator('[data-testid=result]').getAttribute('data-build'), 'threads');
+    assert.equal(await page.locator('[data-testid=result]').getAttribute('data-threads'), String(threads));
+    assert.match(await page.locator('[data-testid=engine]').textContent(), new RegExp(`on this device \\(WebAssembly, relaxed SIMD, ${threads} threads\\)`));
     assert.match(await page.locator('footer').textContent(), /Not a diagnosis/);
     await page.screenshot({ path: join(ARTIFACTS, 'local-result.png'), fullPage: true });
 
@@ -130,8 +146,12 @@ test('drop an image: on-device result equals the native CLI; then offline after 
     // model from this first download (and only that build): go offline and reload.
     const cached = await page.evaluate(async () => (await (await caches.open('vibe-opsy-assets-v1')).keys()).map((r) => r.url));
     assert.equal(cached.filter((u) => u.endsWith('.onnx')).length, 1, cached.join());
-    assert.deepEqual(cached.filter((u) => u.endsWith('.wasm')).map((u) => u.split('/').pop().split('-')[0]), ['vibe_opsy_relaxed_bg']);
+    assert.deepEqual(cached.filter((u) => u.endsWith('.wasm')).map((u) => u.split('/').pop().split('-')[0]), ['vibe_opsy_threads_bg']);
     assert.equal(await page.evaluate(async () => (await navigator.serviceWorker.ready).active?.state), 'activated');
+    // What an installed app keeps: the shell, one engine build and the model (≈ 18.5 + 21.8 MB raw).
+    const { usage } = await page.evaluate(() => navigator.storage.estimate());
+    writeFileSync(join(ARTIFACTS, 'installed-storage.txt'), `origin storage after the first answer: ${(usage / 1e6).toFixed(1)} MB\n`);
+    assert.ok(usage < 50e6, `the installed app stores ${(usage / 1e6).toFixed(1)} MB`);
     await context.setOffline(true);
     await page.reload();
     await page.locator('[data-testid=dropzone]').waitFor({ timeout: 30_000 });

@@ -59,12 +59,14 @@ test('Firefox: a lesion image classifies on the device with the CLI\'s numbers; 
   const want = native[GOOD];
   assert.equal(await page.$eval('[data-testid=result]', (e) => e.getAttribute('data-engine')), 'local');
   const build = await page.$eval('[data-testid=result]', (e) => e.getAttribute('data-build'));
-  assert.ok(['relaxed-simd', 'simd128'].includes(build), `engine build ${build}`);
+  // Firefox has relaxed SIMD and the page is cross-origin isolated: the threaded engine.
+  assert.equal(build, 'threads');
+  const threads = await page.$eval('[data-testid=result]', (e) => e.getAttribute('data-threads'));
   assert.equal(await text(page, '[data-testid=result-class]'), want.class);
   for (const [code, p] of Object.entries(want.probabilities)) {
     assert.equal(await text(page, `[data-testid=prob-${code}]`), `${(p * 100).toFixed(1)}%`, code);
   }
-  writeFileSync(join(ARTIFACTS, 'firefox-engine.txt'), `Firefox ESR: on-device build ${build}\n`);
+  writeFileSync(join(ARTIFACTS, 'firefox-engine.txt'), `Firefox ESR: on-device build ${build}, ${threads} threads\n`);
   await page.screenshot({ path: join(ARTIFACTS, 'firefox-result.png') });
 
   // a truncated JPEG: a clear error, then a good file still classifies

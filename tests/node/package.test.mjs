@@ -71,7 +71,8 @@ for (const [build, flags] of [
   `,
       flags,
     );
-    assert.equal(results.__engine, build);
+    // Node has no Web Workers for the threaded build's pool: a single-threaded build, chosen silently.
+    assert.deepEqual(results.__engine, { build, threads: 1 });
     for (const name of IMAGES) {
       const diff = maxDiff(results[name], native[name]);
       assert.ok(diff <= 1e-4, `${name}: max |diff| ${diff}`);
@@ -135,56 +136,129 @@ test('Node: bad inputs throw ClassifyError with a code and the classifier keeps 
   assert.equal(results.freed, 'freed');
 });
 
-test('plain browser ESM (no bundler) in headless Chromium gives the native results', async () => {
-  const { chromium } = await import('playwright-core');
-  const site = mkdtempSync(join(tmpdir(), 'vibe-opsy-esm-'));
-  cpSync(join(project, 'node_modules/vibe-opsy'), join(site, 'vibe-opsy'), { recursive: true, dereference: true });
-  mkdirSync(join(site, 'images'));
-  for (const name of IMAGES) cpSync(join(REFERENCE, 'images', name), join(site, 'images', name));
-  writeFileSync(join(site, 'index.html'), `<!doctype html><meta charset="utf-8"><title>esm</title>
-<script type="module">
-  import { createClassifier } from './vibe-opsy/index.js';
-  window.run = async (names) => {
-    const classifier = await createClassifier();
-    const out = {};
-    for (const name of names) out[name] = await classifier.classify(await (await fetch('images/' + name)).blob());
-    try { classifier.classifyBytes(new Uint8Array(0)); } catch (e) { out.error = { code: e.code, message: e.message }; }
-    out.after = classifier.classifyBytes(new Uint8Array(await (await fetch('images/lesion_7_2.png')).arrayBuffer())).class;
-    out.engine = classifier.engine;
-    return out;
-  };
-</script>`);
+/** Serves `site` on loopback, with the COOP/COEP headers of `vibe-opsy serve` when `isolated`. */
+async function serveSite(site, { isolated }) {
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+  const isolation = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
   const server = createServer((req, res) => {
     try {
       const body = readFileSync(join(site, decodeURIComponent(new URL(req.url, 'http://x').pathname)));
-      res.writeHead(200, { 'content-type': types[extname(req.url)] ?? 'application/octet-stream' });
+      res.writeHead(200, { 'content-type': types[extname(req.url)] ?? 'application/octet-stream', ...isolation });
       res.end(body);
     } catch {
       res.writeHead(404).end();
     }
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return server;
+}
+
+// What the page (or its worker) runs: classify every image, a bad file, then a good one again.
+const RUN = `
+  import { createClassifier, defaultThreads, threadsUnavailableReason } from './vibe-opsy/index.js';
+  async function run(names, options) {
+    const classifier = await createClassifier(options);
+    const out = {};
+    for (const name of names) out[name] = await classifier.classify(await (await fetch('images/' + name)).blob());
+    try { classifier.classifyBytes(new Uint8Array(0)); } catch (e) { out.error = { code: e.code, message: e.message }; }
+    out.after = classifier.classifyBytes(new Uint8Array(await (await fetch('images/lesion_7_2.png')).arrayBuffer())).class;
+    out.engine = classifier.engine;
+    out.defaultThreads = defaultThreads();
+    out.reason = threadsUnavailableReason() ?? null;
+    classifier.free();
+    return out;
+  }`;
+
+/** The installed package copied into a static site with the reference images. */
+function makeSite() {
+  const site = mkdtempSync(join(tmpdir(), 'vibe-opsy-esm-'));
+  cpSync(join(project, 'node_modules/vibe-opsy'), join(site, 'vibe-opsy'), { recursive: true, dereference: true });
+  mkdirSync(join(site, 'images'));
+  for (const name of IMAGES) cpSync(join(REFERENCE, 'images', name), join(site, 'images', name));
+  writeFileSync(join(site, 'index.html'), `<!doctype html><meta charset="utf-8"><title>esm</title>
+<script type="module">
+  ${RUN}
+  window.run = run;
+  // The same in a module worker (where the threaded build may block on its pool).
+  window.runInWorker = (names, options) => new Promise((resolve, reject) => {
+    const worker = new Worker('worker.js', { type: 'module' });
+    worker.onmessage = ({ data }) => { worker.terminate(); data.failure ? reject(new Error(data.failure)) : resolve(data.out); };
+    worker.onerror = (e) => reject(new Error(e.message));
+    worker.postMessage({ names, options });
+  });
+</script>`);
+  writeFileSync(join(site, 'worker.js'), `${RUN}
+  onmessage = async ({ data }) => {
+    try { postMessage({ out: await run(data.names, data.options) }); } catch (e) { postMessage({ failure: String(e && e.stack || e) }); }
+  };`);
+  return site;
+}
+
+function assertNative(results) {
+  for (const name of IMAGES) {
+    const diff = maxDiff(results[name], native[name]);
+    assert.ok(diff <= 1e-4, `${name}: max |diff| ${diff}`);
+    assert.equal(results[name].class, native[name].class, name);
+  }
+  assert.equal(results.error.code, 'empty_file');
+  assert.equal(results.after, 'nv');
+}
+
+test('plain browser ESM (no bundler) in headless Chromium: the single-threaded build on a page that is not isolated, the threaded one in a worker of an isolated page; both give the native results', async () => {
+  const { chromium } = await import('playwright-core');
+  const site = makeSite();
+  const plain = await serveSite(site, { isolated: false });
+  const isolated = await serveSite(site, { isolated: true });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`http://127.0.0.1:${server.address().port}/index.html`);
+
+    // Not cross-origin isolated: no shared memory, so one thread, relaxed SIMD (Chromium has it) —
+    // on the page and in a worker alike.
+    await page.goto(`http://127.0.0.1:${plain.address().port}/index.html`);
     await page.waitForFunction(() => typeof window.run === 'function');
-    const results = await page.evaluate((names) => window.run(names), IMAGES);
-    for (const name of IMAGES) {
-      const diff = maxDiff(results[name], native[name]);
-      assert.ok(diff <= 1e-4, `${name}: max |diff| ${diff}`);
+    const onPage = await page.evaluate((names) => window.run(names), IMAGES);
+    assertNative(onPage);
+    assert.deepEqual(onPage.engine, { build: 'relaxed-simd', threads: 1 });
+    assert.match(onPage.reason, /not cross-origin isolated/);
+    const inWorker = await page.evaluate((names) => window.runInWorker(names), IMAGES);
+    assert.deepEqual(inWorker.engine, { build: 'relaxed-simd', threads: 1 });
+    assert.equal(inWorker.defaultThreads, 1);
+
+    // Cross-origin isolated, in a worker: the threaded build on the default number of threads.
+    await page.goto(`http://127.0.0.1:${isolated.address().port}/index.html`);
+    await page.waitForFunction(() => typeof window.run === 'function');
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const threaded = await page.evaluate((names) => window.runInWorker(names), IMAGES);
+    assert.equal(threaded.reason, cores > 1 ? null : 'one core');
+    if (cores > 1) {
+      assert.deepEqual(threaded.engine, { build: 'threads', threads: threaded.defaultThreads });
+      assert.ok(threaded.defaultThreads >= 2, `default threads ${threaded.defaultThreads} on ${cores} cores`);
     }
-    assert.equal(results.error.code, 'empty_file');
-    assert.equal(results.after, 'nv');
-    // Chromium has relaxed SIMD: the package picked that build
-    assert.equal(results.engine, 'relaxed-simd');
+    assertNative(threaded);
+    // Asked for explicitly: 3 threads (more than this machine's cores still works), or none.
+    const three = await page.evaluate((names) => window.runInWorker(names.slice(0, 2), { threads: 3 }), IMAGES);
+    assert.deepEqual(three.engine, { build: 'threads', threads: 3 });
+    for (const name of IMAGES.slice(0, 2)) assert.ok(maxDiff(three[name], native[name]) <= 1e-4, name);
+    const one = await page.evaluate((names) => window.runInWorker(names.slice(0, 1), { threads: 1 }), IMAGES);
+    assert.deepEqual(one.engine, { build: 'relaxed-simd', threads: 1 });
+    // On the isolated page's main thread the pool could not block: one thread, and it says why.
+    const main = await page.evaluate((names) => window.run(names.slice(0, 1), { threads: 2 }), IMAGES);
+    assert.equal(main.engine.build, 'relaxed-simd');
+    assert.match(main.engine.fallbackReason, /main thread/);
+    // A pool that cannot start (its worker script missing) falls back silently to one thread.
+    const broken = await page.evaluate((names) => window.runInWorker(names.slice(0, 1), { threadsWasm: 'missing.wasm' }), IMAGES);
+    assert.equal(broken.engine.build, 'relaxed-simd');
+    assert.match(broken.engine.fallbackReason, /threaded engine did not start/);
+    assert.ok(maxDiff(broken[IMAGES[0]], native[IMAGES[0]]) <= 1e-4);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
-    server.close();
+    plain.close();
+    isolated.close();
     rmSync(site, { recursive: true, force: true });
   }
 });

@@ -70,7 +70,7 @@ describe('ClassificationRunner', () => {
     const run = t.runner.classify(file, { age: 40 });
     await tick();
     expect(t.last()).toEqual({ kind: 'working', engine: 'local' });
-    t.local[0].answer.resolve({ prediction: prediction('nv'), ms: 3, build: 'simd128' });
+    t.local[0].answer.resolve({ prediction: prediction('nv'), ms: 3, build: 'simd128', threads: 1 });
     await run;
     expect(t.last()).toMatchObject({ kind: 'done', answer: { engine: 'local', build: 'simd128', prediction: { class: 'nv' } } });
     expect(t.local[0].metadata).toEqual({ age: 40 });
@@ -83,9 +83,9 @@ describe('ClassificationRunner', () => {
     const second = t.runner.classify(file, { age: 65 });
     await tick();
     // the second answers first, then the first arrives late: it must not overwrite the second
-    t.local[1].answer.resolve({ prediction: prediction('age65'), ms: 3, build: 'simd128' });
+    t.local[1].answer.resolve({ prediction: prediction('age65'), ms: 3, build: 'simd128', threads: 1 });
     await second;
-    t.local[0].answer.resolve({ prediction: prediction('age6'), ms: 3, build: 'simd128' });
+    t.local[0].answer.resolve({ prediction: prediction('age6'), ms: 3, build: 'simd128', threads: 1 });
     await first;
     expect(t.terminated()).toBe(0);
     expect(t.last()).toMatchObject({ kind: 'done', answer: { prediction: { class: 'age65' } } });
@@ -100,7 +100,7 @@ describe('ClassificationRunner', () => {
     await tick();
     t.local[0].answer.reject(new EngineError('the file is empty', 'empty_file'));
     await first;
-    t.local[1].answer.resolve({ prediction: prediction('nv'), ms: 3, build: 'simd128' });
+    t.local[1].answer.resolve({ prediction: prediction('nv'), ms: 3, build: 'simd128', threads: 1 });
     await second;
     expect(t.statuses.some((s) => s.kind === 'error')).toBe(false);
     expect(t.last()).toMatchObject({ kind: 'done' });

@@ -12,6 +12,8 @@ export interface Answer {
   engine: Engine;
   /** The wasm build, when the answer came from this device. */
   build?: EngineBuild;
+  /** Threads one on-device inference used. */
+  threads?: number;
   ms: number;
   reason: string;
 }
@@ -120,12 +122,13 @@ export class ClassificationRunner {
       try {
         const first = this.history.firstRunMs === undefined;
         const started = now();
-        const { prediction, ms, build } = await deps.local.classify(await file.arrayBuffer(), metadata);
+        const { prediction, ms, build, threads } = await deps.local.classify(await file.arrayBuffer(), metadata);
         if (first) this.history.firstRunMs = now() - started;
         return {
           prediction,
           engine: 'local',
           build,
+          threads,
           ms,
           reason: choice.reason,
         };

@@ -28,7 +28,7 @@ class FakeWorker implements WorkerLike {
     } else if (!this.behaviour.hang) {
       const size = message.bytes.byteLength;
       if (size === 0) return this.emit({ type: 'error', id: message.id, code: 'empty_file', message: 'the file is empty' });
-      this.emit({ type: 'result', id: message.id, prediction: { class: `size${size}` } as never, ms: 7, build: 'simd128' });
+      this.emit({ type: 'result', id: message.id, prediction: { class: `size${size}` } as never, ms: 7, build: 'simd128', threads: 1 });
     }
   }
 

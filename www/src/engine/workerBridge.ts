@@ -21,8 +21,9 @@ export interface LoadInfo {
 export interface LocalResult {
   prediction: Prediction;
   ms: number;
-  /** Which wasm build answered. */
+  /** Which wasm build answered, on how many threads. */
   build: EngineBuild;
+  threads: number;
 }
 
 type Pending = { resolve: (r: LocalResult) => void; reject: (e: unknown) => void };
@@ -60,7 +61,7 @@ export class WorkerBridge {
             resolve({ manifest: data.manifest, loadMs: data.loadMs, parseMs: data.parseMs, optimizeMs: data.optimizeMs });
             break;
           case 'result':
-            this.#settle(data.id)?.resolve({ prediction: data.prediction, ms: data.ms, build: data.build });
+            this.#settle(data.id)?.resolve({ prediction: data.prediction, ms: data.ms, build: data.build, threads: data.threads });
             break;
           case 'error': {
             const error = new EngineError(data.message, data.code);

@@ -3,9 +3,15 @@ import type { Answer } from '../engine/useClassifier';
 import { ProbabilityBars } from './ProbabilityBars';
 import { CancerProbability } from './CancerProbability';
 
+function buildLabel(build: Answer['build'], threads = 1): string {
+  if (build === 'threads') return `, relaxed SIMD, ${threads} threads`;
+  if (build === 'relaxed-simd') return ', relaxed SIMD';
+  return '';
+}
+
 export function ResultCard({ answer }: { answer: Answer }) {
-  const { prediction: p, engine, build, ms, reason } = answer;
-  const where = engine === 'local' ? `Answered on this device (WebAssembly${build === 'relaxed-simd' ? ', relaxed SIMD' : ''})` : 'Answered by the cloud API';
+  const { prediction: p, engine, build, threads, ms, reason } = answer;
+  const where = engine === 'local' ? `Answered on this device (WebAssembly${buildLabel(build, threads)})` : 'Answered by the cloud API';
   return (
     <section
       className={`result${p.in_domain ? '' : ' out-of-domain'}`}
@@ -15,6 +21,7 @@ export function ResultCard({ answer }: { answer: Answer }) {
       data-in-domain={String(p.in_domain)}
       data-engine={engine}
       data-build={build}
+      data-threads={engine === 'local' ? threads : undefined}
     >
       {p.in_domain ? <Verdict answer={answer} /> : <NotALesion answer={answer} />}
       <p className="engine" data-testid="engine">

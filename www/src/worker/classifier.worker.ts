@@ -52,7 +52,8 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     const c = await load();
     const started = performance.now();
     const prediction = c.classifyBytes(new Uint8Array(message.bytes), message.metadata);
-    post({ type: 'result', id: message.id, prediction, ms: performance.now() - started, build: c.engine });
+    const { build, threads } = c.engine;
+    post({ type: 'result', id: message.id, prediction, ms: performance.now() - started, build, threads });
   } catch (e) {
     post({ type: 'error', id: message.id, ...describe(e) });
   }

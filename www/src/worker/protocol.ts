@@ -8,5 +8,5 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'progress'; what: string; loaded: number; total?: number; attempt?: number; fromCache?: boolean; elapsedMs?: number }
   | { type: 'ready'; manifest: Manifest; loadMs: number; parseMs: number; optimizeMs: number }
-  | { type: 'result'; id: number; prediction: Prediction; ms: number; build: EngineBuild }
+  | { type: 'result'; id: number; prediction: Prediction; ms: number; build: EngineBuild; threads: number }
   | { type: 'error'; id?: number; code: string; message: string };

@@ -2,6 +2,8 @@
 # Load test on loopback, side by side in one run: `vibe-opsy serve` vs the FastAPI + onnxruntime
 # baseline (bench/fastapi_baseline), same model and image, with wrk at concurrency 1, 4, 16, 64.
 # Also the peak RSS of each server, and an overload run (200s plus deliberate 503 shedding only).
+# wrk sends one image over and over: ours runs with --remember-images 0, so that each request runs
+# the whole model as the baseline does (and as distinct images from many users would).
 #   bench/loadtest.sh [SECONDS_PER_LEVEL]   (default 15; needs Debian's wrk)
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
@@ -29,7 +31,7 @@ row() { # name concurrency url pids...
 
 echo "| server | concurrency | req/s | p50 ms | p99 ms | responses | peak RSS MB |"
 echo "|---|---|---|---|---|---|---|"
-RUST_LOG=warn "$bin" serve --addr 127.0.0.1:18080 & ours=$!
+RUST_LOG=warn "$bin" serve --addr 127.0.0.1:18080 --remember-images 0 & ours=$!
 wait_healthy http://127.0.0.1:18080
 for c in 1 4 16 64; do row vibe-opsy "$c" http://127.0.0.1:18080 "$ours"; done
 kill -TERM "$ours"; wait "$ours" || true
@@ -44,7 +46,7 @@ echo
 echo "Overload: vibe-opsy --workers 2 --queue 4 at concurrency 64:"
 echo "| server | concurrency | req/s | p50 ms | p99 ms | responses | peak RSS MB |"
 echo "|---|---|---|---|---|---|---|"
-RUST_LOG=warn "$bin" serve --addr 127.0.0.1:18082 --workers 2 --queue 4 & shed=$!
+RUST_LOG=warn "$bin" serve --addr 127.0.0.1:18082 --workers 2 --queue 4 --remember-images 0 & shed=$!
 wait_healthy http://127.0.0.1:18082
 row "vibe-opsy (shedding)" 64 http://127.0.0.1:18082 "$shed"
 kill -TERM "$shed"; wait "$shed" || true

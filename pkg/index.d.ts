@@ -72,6 +72,12 @@ export class Classifier implements Disposable {
   classifyPixels(image: ImageData, metadata?: PatientMetadata): Prediction;
   /** ... or from a buffer of width * height * 4 bytes. */
   classifyPixels(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number, metadata?: PatientMetadata): Prediction;
+  /**
+   * The classifier keeps the features of its last 16 images (keyed by a SHA-256 of the bytes, never
+   * the image): the same image with new metadata re-runs only the model's head (a few ms). This
+   * forgets them.
+   */
+  forgetImages(): void;
   /** Releases the model's memory; the classifier is unusable afterwards. */
   free(): void;
   [Symbol.dispose](): void;

@@ -277,6 +277,14 @@ export class Classifier {
     }
   }
 
+  /**
+   * Forgets the features the classifier keeps of the last images it saw (a SHA-256 of each image,
+   * never the image): the same image with other metadata then runs the whole model again.
+   */
+  forgetImages() {
+    this.#live().forgetImages();
+  }
+
   /** Releases the model's memory. */
   free() {
     this.#inner?.free();

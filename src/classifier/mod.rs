@@ -12,6 +12,7 @@ pub mod metadata;
 pub mod pipeline;
 pub mod prediction;
 pub mod preprocess;
+pub mod seen_images;
 
 pub use error::ClassifyError;
 pub use manifest::Manifest;

@@ -9,11 +9,14 @@ use super::manifest::{Layout, Manifest};
 use super::metadata::{self, PatientMetadata};
 use super::prediction::{self, Domain, ImageInfo, Prediction, Warning, WarningCode};
 use super::preprocess::{self, InputTensor};
+use super::seen_images::{self, ImageKey, SeenImage, SeenImages};
 use crate::engine::{Engine, EngineError, LoadTimings, ModelSpec};
 
 pub struct Classifier {
     manifest: Manifest,
     engine: Engine,
+    /// The last images' features: new metadata for one of them re-runs only the model's head.
+    seen: SeenImages,
 }
 
 impl Classifier {
@@ -26,18 +29,30 @@ impl Classifier {
     ) -> Result<(Classifier, LoadTimings), ClassifyError> {
         let (engine, timings) = Engine::load(onnx, &engine_spec(&manifest), clock)
             .map_err(|e| ClassifyError::ModelLoad(e.to_string()))?;
-        Ok((Classifier { manifest, engine }, timings))
+        Ok((
+            Classifier {
+                manifest,
+                engine,
+                seen: SeenImages::default(),
+            },
+            timings,
+        ))
     }
 
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
     }
 
-    /// Classifies an encoded image file (JPEG, PNG, GIF, WebP, BMP, TIFF).
+    /// Classifies an encoded image file (JPEG, PNG, GIF, WebP, BMP, TIFF). The same file again
+    /// with other metadata re-runs only the part of the model after the image features.
     pub fn classify(&self, bytes: &[u8], meta: &PatientMetadata) -> Result<Prediction, ClassifyError> {
         let encoded_meta = self.encode_metadata(meta)?;
+        let key = seen_images::key(&[b"file", bytes]);
+        if let Some(prediction) = self.classify_seen(&key, encoded_meta.as_deref())? {
+            return Ok(prediction);
+        }
         let decoded = decode::decode(bytes)?;
-        self.classify_decoded(decoded, encoded_meta.as_deref())
+        self.classify_decoded(decoded, encoded_meta.as_deref(), key)
     }
 
     /// Classifies raw RGBA pixels (canvas `ImageData`, camera frames); alpha is ignored.
@@ -49,6 +64,10 @@ impl Classifier {
         meta: &PatientMetadata,
     ) -> Result<Prediction, ClassifyError> {
         let encoded_meta = self.encode_metadata(meta)?;
+        let key = seen_images::key(&[b"rgba", &width.to_le_bytes(), &height.to_le_bytes(), rgba]);
+        if let Some(prediction) = self.classify_seen(&key, encoded_meta.as_deref())? {
+            return Ok(prediction);
+        }
         let rgb = decode::rgb_from_rgba(rgba, width, height)?;
         let had_color = has_color(&rgb);
         let decoded = DecodedImage {
@@ -56,7 +75,46 @@ impl Classifier {
             format: "pixels",
             had_color,
         };
-        self.classify_decoded(decoded, encoded_meta.as_deref())
+        self.classify_decoded(decoded, encoded_meta.as_deref(), key)
+    }
+
+    /// The prediction for an image seen lately, from its features and the model's head alone;
+    /// `None` when the image is not among the last ones or the model has no head.
+    fn classify_seen(
+        &self,
+        key: &ImageKey,
+        encoded_meta: Option<&[f32]>,
+    ) -> Result<Option<Prediction>, ClassifyError> {
+        let Some(meta) = encoded_meta else {
+            return Ok(None);
+        };
+        if !self.engine.has_head() {
+            return Ok(None);
+        }
+        let Some(seen) = self.seen.get(key) else {
+            return Ok(None);
+        };
+        let Some(output) = self.engine.run_head(&seen.features, meta).map_err(engine_error)? else {
+            return Ok(None);
+        };
+        prediction::from_output(&self.manifest, &output, seen.info, seen.domain, seen.warnings).map(Some)
+    }
+
+    /// How many images the classifier remembers the features of (see [`seen_images`]).
+    pub fn images_remembered(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// Forgets the features of every image: the next call runs the whole model (benchmarks, or a
+    /// person who wants nothing of their images kept).
+    pub fn forget_images(&self) {
+        self.seen.clear();
+    }
+
+    /// Remembers up to `capacity` images from now on (0: none; default
+    /// [`seen_images::DEFAULT_CAPACITY`]).
+    pub fn remember_images(&mut self, capacity: usize) {
+        self.seen = SeenImages::new(capacity);
     }
 
     /// The model input tensor for an encoded image, exactly as `classify` builds it.
@@ -81,10 +139,7 @@ impl Classifier {
     ) -> Result<crate::engine::EngineOutput, ClassifyError> {
         self.engine
             .run(&input.shape, &input.data, encoded_meta)
-            .map_err(|e| match e {
-                EngineError::Load(m) => ClassifyError::ModelLoad(m),
-                EngineError::Run(m) => ClassifyError::Inference(m),
-            })
+            .map_err(engine_error)
     }
 
     /// Where a run's time goes, by op kind (see `Engine::profile`); `clock` returns milliseconds.
@@ -113,6 +168,7 @@ impl Classifier {
         &self,
         decoded: DecodedImage,
         encoded_meta: Option<&[f32]>,
+        key: ImageKey,
     ) -> Result<Prediction, ClassifyError> {
         let spec = &self.manifest.image_input;
         let resized = preprocess::resize(&decoded.rgb, spec);
@@ -125,7 +181,25 @@ impl Classifier {
             height: decoded.rgb.height(),
             format: decoded.format.to_string(),
         };
-        prediction::from_output(&self.manifest, &run.output, info, domain, warnings)
+        let prediction = prediction::from_output(
+            &self.manifest,
+            &run.output,
+            info.clone(),
+            domain,
+            warnings.clone(),
+        )?;
+        if let (Some(features), true) = (run.features, self.engine.has_head()) {
+            self.seen.insert(
+                key,
+                SeenImage {
+                    features,
+                    info,
+                    domain,
+                    warnings,
+                },
+            );
+        }
+        Ok(prediction)
     }
 
     fn size_warnings(&self, decoded: &DecodedImage) -> Vec<Warning> {
@@ -193,6 +267,13 @@ impl Classifier {
             in_domain: score.is_none_or(|s| s.in_domain),
             score: score.map(|s| s.score),
         })
+    }
+}
+
+fn engine_error(e: EngineError) -> ClassifyError {
+    match e {
+        EngineError::Load(m) => ClassifyError::ModelLoad(m),
+        EngineError::Run(m) => ClassifyError::Inference(m),
     }
 }
 

@@ -30,6 +30,10 @@ pub struct ServeArgs {
     /// Allow this origin to call the API (repeatable; `*` for any). Closed by default.
     #[arg(long = "cors-origin")]
     pub cors_origins: Vec<String>,
+    /// Images whose features are kept in memory (a SHA-256 of the upload, never the image) so that
+    /// the same image with new metadata re-runs only the model's head; 0 keeps none.
+    #[arg(long, default_value_t = vibe_opsy::classifier::seen_images::DEFAULT_CAPACITY)]
+    pub remember_images: usize,
 }
 
 impl ServeArgs {
@@ -45,6 +49,7 @@ impl ServeArgs {
             queue: self.queue.unwrap_or(workers * 8),
             request_timeout: Duration::from_secs(self.timeout_s.max(1)),
             cors_origins: self.cors_origins.clone(),
+            remember_images: self.remember_images,
         }
     }
 }

@@ -18,10 +18,12 @@
 //! | [`weights`] | int8 `DequantizeLinear` over initializers folded to f32 constants before tract sees them (tract's folding took ≈ 3.5 s on wasm) | `tests/weights.rs`: `folded_weights_equal_tracts_dequantize_linear_bit_for_bit`, `unsupported_dequantize_linear_is_left_to_tract` |
 //! | [`heap`] (wasm32 only) | the heap reserved in two large steps before a load (fewer `memory.grow`) | behaviour-neutral; the parity tests in `tests/wasm_browser.rs` and `tests/node/` run through it |
 //! | [`model`] | the protobuf decoded with `prost` straight from the bytes (`proto_model_for_read` copies them first); an extra output outlet for the domain check's features | `tests/reference_parity.rs`, `tests/domain_check.rs` |
+//! | [`head`] | the nodes after the features (and the vector input) copied into a second small model, so new metadata for a seen image runs only them | `tests/metadata_rerun.rs`: `new_metadata_for_a_seen_image_gives_the_whole_models_answer` |
 //!
 //! Whole-model parity with onnxruntime (`tests/reference_parity.rs`, `tests/wasm_browser.rs`,
 //! `tests/node/`) checks all of them together, in every runtime.
 
+pub mod head;
 pub mod heap;
 pub mod kernels;
 pub mod model;

@@ -8,6 +8,7 @@ use thiserror::Error;
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 
+use super::head::{self, Head};
 use super::ops::last_axis_binop;
 #[cfg(target_arch = "wasm32")]
 use super::ops::maxpool;
@@ -48,6 +49,8 @@ pub struct Engine {
     output_slot: usize,
     /// Position of the domain check's feature vector among the plan's outputs.
     feature_slot: Option<usize>,
+    /// What runs after the features, for a new vector input on the same image ([`Engine::run_head`]).
+    head: Option<Head>,
 }
 
 /// What one run returns: the output vector and, when the spec names one, the feature vector.
@@ -165,8 +168,9 @@ impl Engine {
                 ))
             })?;
 
-        // The features become one more output of the same run (no extra cost).
-        let feature_slot = match &spec.features {
+        // The features become one more output of the same run (no extra cost), and what follows
+        // them (with the vector input) the head.
+        let (feature_slot, head) = match &spec.features {
             Some(features) => {
                 let outlet = model
                     .find_outlet_label(features)
@@ -175,11 +179,18 @@ impl Engine {
                         EngineError::Load(format!("the feature output {features:?} is not in the model"))
                     })?;
                 let mut outputs = model.output_outlets().map_err(load_err)?.to_vec();
+                let head = match metadata_slot {
+                    Some(slot) => {
+                        let vector = model.input_outlets().map_err(load_err)?[slot];
+                        head::extract(&model, outlet, vector, outputs[output_slot]).map_err(load_err)?
+                    }
+                    None => None,
+                };
                 outputs.push(outlet);
                 model.select_output_outlets(&outputs).map_err(load_err)?;
-                Some(outputs.len() - 1)
+                (Some(outputs.len() - 1), head)
             }
-            None => None,
+            None => (None, None),
         };
 
         let plan = optimize(model)
@@ -193,6 +204,7 @@ impl Engine {
                 metadata_slot,
                 output_slot,
                 feature_slot,
+                head,
             },
             LoadTimings {
                 parse_ms: t1 - t0,
@@ -260,6 +272,24 @@ impl Engine {
             .collect();
         times.sort_by(|a, b| b.ms_per_run.total_cmp(&a.ms_per_run));
         Ok(times)
+    }
+
+    /// Whether [`Engine::run_head`] can answer (the model has a vector input and the spec names
+    /// the features that the rest of the network starts from).
+    pub fn has_head(&self) -> bool {
+        self.head.is_some()
+    }
+
+    /// The output for a new vector input, from the `features` of an earlier [`Engine::run`] on the
+    /// same image: only the part of the network after the features runs. `None` without a head.
+    pub fn run_head(&self, features: &[f32], vector: &[f32]) -> Result<Option<Vec<f32>>, EngineError> {
+        self.head
+            .as_ref()
+            .map(|head| {
+                head.run(features, vector)
+                    .map_err(|e| EngineError::Run(format!("{e:#}")))
+            })
+            .transpose()
     }
 
     /// Runs the model on an image tensor of `shape` (the spec's) and the optional vector input;

@@ -136,6 +136,7 @@ pub fn serve(
         .on_thread_start(inference_pool::lower_this_threads_priority)
         .build()?;
     runtime.block_on(async move {
+        let remember_images = config.remember_images;
         let state = AppState::new(config)?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -144,8 +145,9 @@ pub fn serve(
         let slot = state.model.clone();
         let model = model.to_path_buf();
         tokio::task::spawn_blocking(move || {
-            let loaded = model_files::load_classifier(&model).map(|(c, t)| {
+            let loaded = model_files::load_classifier(&model).map(|(mut c, t)| {
                 tracing::info!(parse_ms = t.parse_ms, optimize_ms = t.optimize_ms, "model loaded");
+                c.remember_images(remember_images);
                 c
             });
             if let Err(e) = &loaded {

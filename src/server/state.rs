@@ -27,6 +27,9 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Origins allowed by CORS; empty = CORS closed.
     pub cors_origins: Vec<String>,
+    /// Images whose features are kept (their SHA-256, never the image), so that the same image
+    /// sent again with other metadata re-runs only the model's head; 0 keeps none.
+    pub remember_images: usize,
 }
 
 impl Default for Config {
@@ -39,6 +42,7 @@ impl Default for Config {
             queue: cores * 8,
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
+            remember_images: crate::classifier::seen_images::DEFAULT_CAPACITY,
         }
     }
 }

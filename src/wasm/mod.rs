@@ -99,6 +99,13 @@ impl LesionClassifier {
         to_js(&prediction)
     }
 
+    /// Forgets the features kept of the last images (the same image with new metadata then runs
+    /// the whole model again).
+    #[wasm_bindgen(js_name = forgetImages)]
+    pub fn forget_images(&self) {
+        self.inner.forget_images();
+    }
+
     /// The model manifest (labels, malignant classes, input description).
     #[wasm_bindgen(getter)]
     pub fn manifest(&self) -> Result<JsValue, JsValue> {

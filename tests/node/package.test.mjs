@@ -114,6 +114,10 @@ test('Node: bad inputs throw ClassifyError with a code and the classifier keeps 
     try { classifier.classifyBytes(good, { sex: 'robot' }); } catch (e) { out.metadata = e.code; }
     try { classifier.classifyPixels(new Uint8Array(10), 2, 2); } catch (e) { out.pixels = e.code; }
     out.blob = (await classifier.classify(new Blob([good]), { age: 60, sex: 'female', site: 'trunk' })).class;
+    // the image just seen, a new age: only the model's head runs, with the whole model's answer
+    out.age65 = classifier.classifyBytes(good, { age: 65 });
+    classifier.forgetImages();
+    out.age65whole = classifier.classifyBytes(good, { age: 65 });
     try { await createClassifier({ model: new Uint8Array([1, 2, 3]) }); } catch (e) { out.customWithoutManifest = e.code; }
     try { await createClassifier({ model: new Uint8Array([1, 2, 3]), manifest: readFileSync(${JSON.stringify(ROOT)} + '/models/sklesion.manifest.json', 'utf8') }); } catch (e) { out.badModel = e.code; }
     classifier.free();
@@ -131,6 +135,8 @@ test('Node: bad inputs throw ClassifyError with a code and the classifier keeps 
   assert.equal(results.metadata, 'invalid_metadata');
   assert.equal(results.pixels, 'invalid_pixels');
   assert.equal(results.blob, 'nv');
+  const age65 = nativePredictions(['lesion_7_2.png'], ['--age', '65'])['lesion_7_2.png'];
+  for (const answer of [results.age65, results.age65whole]) assert.ok(maxDiff(answer, age65) <= 1e-4, `max |diff| ${maxDiff(answer, age65)}`);
   assert.equal(results.customWithoutManifest, 'invalid_manifest');
   assert.equal(results.badModel, 'model_load_failed');
   assert.equal(results.freed, 'freed');

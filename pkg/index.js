@@ -164,13 +164,40 @@ function withTimeout(promise, ms, what) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Loads the threaded build and starts its pool of `threads` workers. */
+/** The threaded engine's pool while it starts: resolves to undefined, or to why it did not start. */
+let poolStarting;
+
+/**
+ * Loads the threaded build and starts its pool of `threads` workers. The pool's workers come up
+ * while the model loads on this thread; `settlePool` waits for them after.
+ */
 async function startThreadedEngine(threads, options) {
   const threaded = await import('./generated/threads/vibe_opsy_threads.js');
   await threaded.default({ module_or_path: await engineSource(options.threadsWasm ?? THREADS_WASM, options) });
-  await withTimeout(threaded.initThreadPool(threads), options.poolTimeoutMs ?? POOL_START_TIMEOUT_MS, 'starting the thread pool');
-  threaded.useThreadPool();
+  let abandoned = false;
+  const started = threaded.initThreadPool(threads).then(() => {
+    if (!abandoned) threaded.useThreadPool();
+  });
+  poolStarting = {
+    wait: (timeoutMs) =>
+      withTimeout(started, timeoutMs, 'starting the thread pool').then(
+        () => undefined,
+        (e) => {
+          abandoned = true;
+          return e;
+        },
+      ),
+  };
   return threaded;
+}
+
+/** Waits for the threaded engine's pool, if one is starting; without it the engine runs on one thread. */
+async function settlePool(options) {
+  const pool = poolStarting;
+  if (!pool) return;
+  poolStarting = undefined;
+  const failure = await pool.wait(options.poolTimeoutMs ?? POOL_START_TIMEOUT_MS);
+  if (failure) loadedEngine = { build: 'threads', threads: 1, fallbackReason: `the thread pool did not start: ${failure.message ?? failure}` };
 }
 
 /**
@@ -308,11 +335,14 @@ export async function createClassifier(options = {}) {
     loadBytes(model, { ...options, what: 'model' }),
     loadManifest(manifest, options),
   ]);
+  let inner;
   try {
-    return new Classifier(new glue.LesionClassifier(modelBytes, manifestJson));
+    inner = new glue.LesionClassifier(modelBytes, manifestJson);
   } catch (e) {
     throw wrapError(e);
   }
+  await settlePool(options);
+  return new Classifier(inner);
 }
 
 export { DEFAULT_MODEL, DEFAULT_MANIFEST, DEFAULT_WASM, SIMD128_WASM, RELAXED_SIMD_WASM, THREADS_WASM };

@@ -89,14 +89,14 @@ impl Head {
             .plan
             .get_or_init(|| self.optimised(features.len()).map_err(|e| format!("{e:#}")))
             .as_ref()
-            .map_err(|e| anyhow::anyhow!("the model's head could not be prepared: {e}"))?;
+            .map_err(|e| TractError::msg(format!("the model's head could not be prepared: {e}")))?;
         let mut inputs: TVec<TValue> = tvec![Tensor::default().into_tvalue(); 2];
         inputs[self.features_slot] = Tensor::from_shape(&[1, features.len()], features)?.into_tvalue();
         inputs[self.vector_slot] = Tensor::from_shape(&[1, vector.len()], vector)?.into_tvalue();
         let outputs = plan.run(inputs)?;
         let output = outputs
             .first()
-            .ok_or_else(|| anyhow::anyhow!("the head produced no output"))?;
+            .ok_or_else(|| TractError::msg("the head produced no output"))?;
         Ok(output.to_plain_array_view::<f32>()?.iter().copied().collect())
     }
 

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! A new age, sex or site for an image the classifier has just seen re-runs only the model's head
 //! (the layers after the pooled image features): the answers must be those of the whole model.
 

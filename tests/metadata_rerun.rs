@@ -49,6 +49,10 @@ fn new_metadata_for_a_seen_image_gives_the_whole_models_answer() {
                 .unwrap();
             assert_eq!(classifier.images_remembered(), 1);
             let head = classifier.classify(&bytes, meta).unwrap();
+            assert_eq!(
+                whole.probabilities, head.probabilities,
+                "{image} {meta:?}: the head is the same computation"
+            );
             let diff = whole
                 .probabilities
                 .iter()
@@ -69,16 +73,8 @@ fn pixels_and_files_are_remembered_apart_and_bad_metadata_still_errors() {
     let classifier = &own_classifier();
     let bytes = std::fs::read(common::reference().join("images/lesion_7_5.png")).unwrap();
     classifier.forget_images();
-    let file = classifier.classify(&bytes, &PatientMetadata::default()).unwrap();
-    let rgba = image::load_from_memory(&bytes).unwrap().to_rgba8();
-    let pixels = classifier
-        .classify_rgba(
-            rgba.as_raw(),
-            rgba.width(),
-            rgba.height(),
-            &PatientMetadata::default(),
-        )
-        .unwrap();
+    let (file, pixels) =
+        common::classify_file_and_pixels(classifier, "lesion_7_5.png", &PatientMetadata::default());
     assert_eq!(pixels.image.format, "pixels", "not the file's remembered answer");
     assert_eq!(file.image.format, "PNG");
     assert_eq!(classifier.images_remembered(), 2);
@@ -87,7 +83,7 @@ fn pixels_and_files_are_remembered_apart_and_bad_metadata_still_errors() {
         .unwrap_err();
     assert_eq!(err.code(), "invalid_metadata");
     // other pixels of the same size are another image
-    let mut other = rgba.clone();
+    let mut other = image::load_from_memory(&bytes).unwrap().to_rgba8();
     other.get_pixel_mut(0, 0).0[0] ^= 0xff;
     classifier
         .classify_rgba(

@@ -162,18 +162,11 @@ fn bundled_model_matches_its_manifest_hash() {
 
 #[test]
 fn rgba_pixels_give_the_same_result_as_the_encoded_file() {
-    let classifier = common::classifier();
-    let bytes = std::fs::read(common::reference().join("images/lesion_7_5.png")).unwrap();
-    let from_file = classifier.classify(&bytes, &PatientMetadata::default()).unwrap();
-    let rgba = image::load_from_memory(&bytes).unwrap().to_rgba8();
-    let from_pixels = classifier
-        .classify_rgba(
-            rgba.as_raw(),
-            rgba.width(),
-            rgba.height(),
-            &PatientMetadata::default(),
-        )
-        .unwrap();
+    let (from_file, from_pixels) = common::classify_file_and_pixels(
+        common::classifier(),
+        "lesion_7_5.png",
+        &PatientMetadata::default(),
+    );
     assert_eq!(from_file.probabilities, from_pixels.probabilities);
     assert_eq!(from_pixels.image.format, "pixels");
 }

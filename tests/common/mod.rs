@@ -44,6 +44,21 @@ pub fn classifier() -> &'static Classifier {
     CLASSIFIER.get_or_init(shared_classifier)
 }
 
+/// A reference image classified twice, as its file and as its decoded RGBA pixels.
+pub fn classify_file_and_pixels(
+    classifier: &Classifier,
+    name: &str,
+    meta: &vibe_opsy::PatientMetadata,
+) -> (vibe_opsy::Prediction, vibe_opsy::Prediction) {
+    let bytes = std::fs::read(reference().join("images").join(name)).unwrap();
+    let from_file = classifier.classify(&bytes, meta).unwrap();
+    let rgba = image::load_from_memory(&bytes).unwrap().to_rgba8();
+    let from_pixels = classifier
+        .classify_rgba(rgba.as_raw(), rgba.width(), rgba.height(), meta)
+        .unwrap();
+    (from_file, from_pixels)
+}
+
 /// `expected_w8.json`: image name -> (probabilities by code, top class).
 pub fn expected() -> serde_json::Map<String, serde_json::Value> {
     let text = std::fs::read_to_string(reference().join("expected_w8.json")).expect("expected_w8.json");

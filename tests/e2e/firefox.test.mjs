@@ -85,3 +85,50 @@ test('Firefox: a lesion image classifies on the device with the CLI\'s numbers; 
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('Firefox: offline after one visit — with the server gone, a reload still classifies from the caches', async () => {
+  const own = await startServer();
+  const second = 'v_7_rgba.png';
+  const want = nativePredictions([second])[second];
+  const page = await browser.newPage();
+  try {
+    await page.goto(own.url);
+    await page.waitForSelector('[data-testid=dropzone]');
+    await pick(page, join(REFERENCE, 'images', GOOD));
+    await page.waitForSelector('[data-testid=result]', { timeout: 180_000 });
+    // the service worker controls the page and the worker has kept the engine and the model
+    await page.waitForFunction(() => !!navigator.serviceWorker?.controller, { timeout: 60_000 });
+    const cached = await page.evaluate(async () => (await (await caches.open('vibe-opsy-assets-v1')).keys()).map((r) => r.url.split('/').pop()));
+    assert.equal(cached.filter((u) => u.endsWith('.onnx')).length, 1, cached.join());
+    assert.equal(cached.filter((u) => u.endsWith('.wasm')).length, 1, cached.join());
+    own.stop();
+    await waitUntilDown(own.url);
+    await page.reload();
+    await page.waitForSelector('[data-testid=dropzone]', { timeout: 60_000 });
+    await pick(page, join(REFERENCE, 'images', second));
+    await page.waitForFunction((name) => document.querySelector('.preview figcaption')?.textContent === name, { timeout: 60_000 }, second);
+    await page.waitForSelector('[data-testid=result]', { timeout: 180_000 });
+    assert.equal(await page.$eval('[data-testid=result]', (e) => e.getAttribute('data-engine')), 'local');
+    assert.equal(await text(page, '[data-testid=result-class]'), want.class);
+    for (const [code, p] of Object.entries(want.probabilities)) {
+      assert.equal(await text(page, `[data-testid=prob-${code}]`), `${(p * 100).toFixed(1)}%`, code);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'firefox-offline-result.png') });
+  } finally {
+    own.stop();
+    await page.close();
+  }
+});
+
+/** Resolves once nothing answers at `url` any more. */
+async function waitUntilDown(url) {
+  for (let i = 0; i < 50; i++) {
+    try {
+      await fetch(url);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} still answers`);
+}

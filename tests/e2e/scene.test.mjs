@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import jpeg from 'jpeg-js';
 import { ROOT, REFERENCE, CHROMIUM_ARGS, nativePredictions } from '../node/helpers.mjs';
 import { startServer } from './server.mjs';
 
@@ -67,6 +68,68 @@ test('3D Macintosh (SwiftShader WebGL): drop on the screen, get the result on th
     await assertResult(page, '[data-testid=ui-3d]');
     await page.screenshot({ path: join(ARTIFACTS, 'scene-3d.png') });
     assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+/** Pixels of the canvas's outermost `band` px that differ from the page background (the Mac touching an edge). */
+async function edgePixelsOffBackground(page, band = 3) {
+  const box = await page.locator('[data-testid=mac-stage] canvas').boundingBox();
+  const shot = await page.screenshot({ type: 'jpeg', quality: 100, clip: box });
+  const { width, height, data } = jpeg.decode(shot, { useTArray: true });
+  const background = [0xf3, 0xec, 0xdc];
+  let off = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (x >= band && y >= band && x < width - band && y < height - band) continue;
+      const i = (y * width + x) * 4;
+      if (background.some((c, k) => Math.abs(data[i + k] - c) > 24)) off++;
+    }
+  }
+  return off;
+}
+
+// The Mac a person recognises: the whole case, keyboard and mouse in frame at common window sizes,
+// with a result read on its screen without scrolling inside it.
+test('3D Macintosh at 1280×800, 1440×900 and 1920×1080: the whole Mac in frame, the answer on its screen without scrolling', async () => {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [...WITHOUT_GPU_FLAG, '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'],
+  });
+  try {
+    for (const [width, height] of [
+      [1280, 800],
+      [1440, 900],
+      [1920, 1080],
+    ]) {
+      const page = await browser.newPage({ viewport: { width, height } });
+      await page.goto(server.url);
+      await page.locator('[data-testid=ui-3d] [data-testid=dropzone]').waitFor({ timeout: 60_000 });
+      await page.waitForTimeout(1600); // the boot animation
+      await dropOn(page, '[data-testid=ui-3d] [data-testid=dropzone]');
+      await assertResult(page, '[data-testid=ui-3d]');
+      await page.locator('[data-testid=crt] .screen-headline').waitFor();
+      await page.mouse.move(width / 2, height / 2); // settle the sway toward the pointer
+      // The "ready to work offline" banner floats over the page's bottom edge: out of the way, so the
+      // canvas's edge shows the scene alone.
+      await page.addStyleTag({ content: '.banner { display: none !important; }' });
+      await page.waitForTimeout(800);
+      const size = `${width}x${height}`;
+      await page.screenshot({ path: join(ARTIFACTS, `mac-${size}.png`) });
+      const canvas = await page.locator('[data-testid=mac-stage] canvas').boundingBox();
+      assert.ok(canvas.y + canvas.height <= height + 1 && canvas.x >= 0 && canvas.x + canvas.width <= width, `${size}: the canvas is in the window`);
+      assert.equal(await edgePixelsOffBackground(page), 0, `${size}: the Mac touches the canvas's edge (cut off)`);
+      const crt = await page.locator('[data-testid=crt]').boundingBox();
+      assert.ok(crt.y >= 0 && crt.y + crt.height <= height && crt.x >= 0 && crt.x + crt.width <= width, `${size}: the screen is in the window`);
+      const overflow = await page.locator('[data-testid=crt] .crt-content').evaluate((e) => e.scrollHeight - e.clientHeight);
+      assert.ok(overflow <= 1, `${size}: the screen's content needs scrolling (${overflow} px more)`);
+      // the answer on the screen says what the full result beside it says
+      assert.match(await page.locator('[data-testid=crt] .screen-headline').textContent(), new RegExp(native.class));
+      const side = await page.locator('.mac-side [data-testid=result]').boundingBox();
+      assert.ok(side && side.x >= crt.x + crt.width - 1, `${size}: the full result is beside the Mac`);
+      await page.close();
+    }
   } finally {
     await browser.close();
   }

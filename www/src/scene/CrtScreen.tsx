@@ -10,7 +10,7 @@ export const CrtScreen = forwardRef<HTMLDivElement, { children: ReactNode; dragg
         ref={ref}
         className={`crt${dragging ? ' dragging' : ''}${thinking ? ' thinking' : ''}`}
         style={{ width: SCREEN_PX.width, height: SCREEN_PX.height }}
-        data-testid="ui-3d"
+        data-testid="crt"
       >
         <div className="crt-content">{children}</div>
         <div className="crt-scanlines" aria-hidden="true" />

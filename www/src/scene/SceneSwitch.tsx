@@ -11,11 +11,14 @@ export interface SceneProps {
   enabled: boolean;
   dragging: boolean;
   thinking: boolean;
-  children: ReactNode;
+  /** What the Mac's screen shows (first in the 2D layout). */
+  screen: ReactNode;
+  /** The rest: beside the Mac in 3D, below the screen part in 2D. */
+  side: ReactNode;
 }
 
-/** Shows the UI on the 3D Macintosh's screen when the device can, else (and until then) flat. */
-export function SceneSwitch({ enabled, dragging, thinking, children }: SceneProps) {
+/** Shows the UI on the 3D Macintosh's screen (and beside it) when the device can, else (and until then) flat. */
+export function SceneSwitch({ enabled, dragging, thinking, screen, side }: SceneProps) {
   // Decided when the page is idle and no classification is running: probing WebGL creates a
   // context (hundreds of milliseconds with a software renderer) and the 3D chunk is 260 KB gzip of
   // JavaScript to compile, and neither may delay the 2D UI or the first result.
@@ -32,32 +35,38 @@ export function SceneSwitch({ enabled, dragging, thinking, children }: SceneProp
     const timer = setTimeout(decide, 200);
     return () => clearTimeout(timer);
   }, [enabled, thinking, decided]);
-  // The workspace renders once into this detached element, which the 2D or 3D layout then hosts.
-  const [container] = useState(() => {
-    const el = document.createElement('div');
-    el.className = 'workspace-host';
-    return el;
-  });
-  const slot = <WorkspaceSlot container={container} />;
+  // The workspace renders once into these detached elements, which the 2D or 3D layout then hosts.
+  const [screenHost] = useState(() => host());
+  const [sideHost] = useState(() => host());
+  const screenSlot = <WorkspaceSlot container={screenHost} />;
+  const sideSlot = <WorkspaceSlot container={sideHost} />;
   const flat = (reason: string) => (
     <div className="flat" data-testid="ui-2d" data-reason={reason}>
-      {slot}
+      {screenSlot}
+      {sideSlot}
     </div>
   );
   return (
     <>
-      {createPortal(children, container)}
+      {createPortal(screen, screenHost)}
+      {createPortal(side, sideHost)}
       {scene.mode === '2d' ? (
         flat(scene.reason)
       ) : (
         <SceneErrorBoundary fallback={flat('the 3D interface failed')}>
           <Suspense fallback={flat('loading 3D')}>
-            <MacScene dragging={dragging} thinking={thinking} lowQuality={scene.lowQuality} reducedMotion={prefersReducedMotion()}>
-              {slot}
+            <MacScene dragging={dragging} thinking={thinking} lowQuality={scene.lowQuality} reducedMotion={prefersReducedMotion()} side={sideSlot}>
+              {screenSlot}
             </MacScene>
           </Suspense>
         </SceneErrorBoundary>
       )}
     </>
   );
+}
+
+function host(): HTMLDivElement {
+  const el = document.createElement('div');
+  el.className = 'workspace-host';
+  return el;
 }

@@ -11,7 +11,7 @@ import {
 } from '../engine/useClassifier';
 import { ConsentDialog } from './ConsentDialog';
 import { UpdateBanner } from './UpdateBanner';
-import { Workspace } from './Workspace';
+import { WorkspaceScreen, WorkspaceSide, type WorkspaceProps } from './Workspace';
 import { useWindowDrop } from './useWindowDrop';
 import { useBatch } from './batch/useBatch';
 import { SceneSwitch } from '../scene/SceneSwitch';
@@ -86,22 +86,20 @@ export function App() {
     document.title = status.kind === 'done' ? `${status.answer.prediction.class} — vibe-opsy` : 'vibe-opsy';
   }, [status]);
 
-  const workspace = (
-    <Workspace
-      file={file}
-      previewUrl={previewUrl}
-      status={status}
-      progress={progress}
-      dragging={dragging}
-      metadata={metadata}
-      settings={settings}
-      localNote={localBlocker(caps)}
-      onFiles={onFiles}
-      batch={{ items: batch.items, running: batch.running, onCancel: batch.cancel, onClear: batch.clear }}
-      onMetadata={onMetadata}
-      onSettings={onSettings}
-    />
-  );
+  const workspaceProps: WorkspaceProps = {
+    file,
+    previewUrl,
+    status,
+    progress,
+    dragging,
+    metadata,
+    settings,
+    localNote: localBlocker(caps),
+    onFiles,
+    batch: { items: batch.items, running: batch.running, onCancel: batch.cancel, onClear: batch.clear },
+    onMetadata,
+    onSettings,
+  };
 
   return (
     <>
@@ -110,9 +108,13 @@ export function App() {
         <p>Which of seven common skin-lesion types does a dermatoscopic photo most resemble? It runs on your device.</p>
       </header>
       <main>
-        <SceneSwitch enabled={settings.scene3d} dragging={dragging} thinking={status.kind === 'working'}>
-          {workspace}
-        </SceneSwitch>
+        <SceneSwitch
+          enabled={settings.scene3d}
+          dragging={dragging}
+          thinking={status.kind === 'working'}
+          screen={<WorkspaceScreen {...workspaceProps} />}
+          side={<WorkspaceSide {...workspaceProps} />}
+        />
       </main>
       <footer className="disclaimer">
         <strong>Not a diagnosis — see a doctor.</strong> This is a research and education tool, not a medical device. It misses

@@ -1,11 +1,13 @@
-// The whole classifier UI: drop zone, preview, result, metadata, settings. Rendered flat (2D) or on
-// the 3D Macintosh's screen.
+// The whole classifier UI in two parts: the screen (drop zone, download, the answer in large type) and
+// the rest (preview, full result, metadata, settings). Flat (2D) one above the other; in 3D the first
+// on the Macintosh's screen and the second beside it.
 import type { PatientMetadata } from 'vibe-opsy';
 import type { ModelProgress, Settings, Status } from '../engine/useClassifier';
 import { DropZone } from './DropZone';
 import { MetadataForm } from './MetadataForm';
 import { ModelProgressBar } from './ModelProgressBar';
 import { ResultCard } from './ResultCard';
+import { ScreenSummary } from './ScreenSummary';
 import { SettingsPanel } from './SettingsPanel';
 import { BatchList } from './batch/BatchList';
 import type { BatchItem } from './batch/useBatch';
@@ -32,12 +34,29 @@ export interface WorkspaceProps {
   onSettings: (s: Settings) => void;
 }
 
-export function Workspace(props: WorkspaceProps) {
-  const { file, previewUrl: preview, status, progress, dragging, metadata, settings } = props;
+/**
+ * What the Mac's screen shows (and what comes first in the 2D layout): where to drop a photo, the
+ * model download, and the answer in large type. On the small CRT nothing here needs scrolling.
+ */
+export function WorkspaceScreen(props: WorkspaceProps) {
+  const { status, progress, dragging } = props;
   return (
-    <div className="workspace">
+    <div className="workspace workspace-screen">
       <DropZone onFiles={props.onFiles} dragging={dragging} busy={status.kind === 'working' || !!props.batch?.running} />
       <ModelProgressBar progress={progress} />
+      <ScreenSummary status={status} batch={props.batch?.items} />
+    </div>
+  );
+}
+
+/**
+ * Everything else (beside the Mac in 3D, below the drop zone in 2D): the preview and the full result
+ * (every probability, warnings, engine), or the list of several images; the patient; settings.
+ */
+export function WorkspaceSide(props: WorkspaceProps) {
+  const { file, previewUrl: preview, status, metadata, settings } = props;
+  return (
+    <div className="workspace workspace-side">
       {props.batch && props.batch.items.length > 0 ? (
         <BatchList {...props.batch} />
       ) : (

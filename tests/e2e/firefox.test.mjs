@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import { ROOT, REFERENCE, nativePredictions } from '../node/helpers.mjs';
-import { startServer } from './server.mjs';
+import { startServer, waitUntilDown } from './server.mjs';
 
 const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -119,16 +119,3 @@ test('Firefox: offline after one visit — with the server gone, a reload still 
     await page.close();
   }
 });
-
-/** Resolves once nothing answers at `url` any more. */
-async function waitUntilDown(url) {
-  for (let i = 0; i < 50; i++) {
-    try {
-      await fetch(url);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} still answers`);
-}

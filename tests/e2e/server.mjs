@@ -26,6 +26,19 @@ export async function waitUntilUp(url, { timeoutMs, what, gaveUp = () => false }
   }
 }
 
+/** Resolves once nothing answers at `url` any more (a stopped server: the app must work offline). */
+export async function waitUntilDown(url) {
+  for (let i = 0; i < 50; i++) {
+    try {
+      await fetch(url);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} still answers`);
+}
+
 export async function startServer() {
   const port = await freePort();
   const child = spawn(nativeBinary(), ['serve', '--addr', `127.0.0.1:${port}`, '--static', join(ROOT, 'www/dist')], {

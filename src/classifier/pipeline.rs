@@ -47,8 +47,8 @@ impl Classifier {
     /// with other metadata re-runs only the part of the model after the image features.
     pub fn classify(&self, bytes: &[u8], meta: &PatientMetadata) -> Result<Prediction, ClassifyError> {
         let encoded_meta = self.encode_metadata(meta)?;
-        let key = seen_images::key(&[b"file", bytes]);
-        if let Some(prediction) = self.classify_seen(&key, encoded_meta.as_deref())? {
+        let key = self.remembers().then(|| seen_images::key(&[b"file", bytes]));
+        if let Some(prediction) = self.classify_seen(key.as_ref(), encoded_meta.as_deref())? {
             return Ok(prediction);
         }
         let decoded = decode::decode(bytes)?;
@@ -64,8 +64,10 @@ impl Classifier {
         meta: &PatientMetadata,
     ) -> Result<Prediction, ClassifyError> {
         let encoded_meta = self.encode_metadata(meta)?;
-        let key = seen_images::key(&[b"rgba", &width.to_le_bytes(), &height.to_le_bytes(), rgba]);
-        if let Some(prediction) = self.classify_seen(&key, encoded_meta.as_deref())? {
+        let key = self
+            .remembers()
+            .then(|| seen_images::key(&[b"rgba", &width.to_le_bytes(), &height.to_le_bytes(), rgba]));
+        if let Some(prediction) = self.classify_seen(key.as_ref(), encoded_meta.as_deref())? {
             return Ok(prediction);
         }
         let rgb = decode::rgb_from_rgba(rgba, width, height)?;
@@ -78,19 +80,22 @@ impl Classifier {
         self.classify_decoded(decoded, encoded_meta.as_deref(), key)
     }
 
+    /// Whether images are remembered at all (a model with a head, a capacity above 0): only then is
+    /// an image's digest worth computing.
+    fn remembers(&self) -> bool {
+        self.engine.has_head() && self.seen.capacity() > 0
+    }
+
     /// The prediction for an image seen lately, from its features and the model's head alone;
     /// `None` when the image is not among the last ones or the model has no head.
     fn classify_seen(
         &self,
-        key: &ImageKey,
+        key: Option<&ImageKey>,
         encoded_meta: Option<&[f32]>,
     ) -> Result<Option<Prediction>, ClassifyError> {
-        let Some(meta) = encoded_meta else {
+        let (Some(key), Some(meta)) = (key, encoded_meta) else {
             return Ok(None);
         };
-        if !self.engine.has_head() {
-            return Ok(None);
-        }
         let Some(seen) = self.seen.get(key) else {
             return Ok(None);
         };
@@ -168,7 +173,7 @@ impl Classifier {
         &self,
         decoded: DecodedImage,
         encoded_meta: Option<&[f32]>,
-        key: ImageKey,
+        key: Option<ImageKey>,
     ) -> Result<Prediction, ClassifyError> {
         let spec = &self.manifest.image_input;
         let resized = preprocess::resize(&decoded.rgb, spec);
@@ -188,7 +193,7 @@ impl Classifier {
             domain,
             warnings.clone(),
         )?;
-        if let (Some(features), true) = (run.features, self.engine.has_head()) {
+        if let (Some(key), Some(features)) = (key, run.features) {
             self.seen.insert(
                 key,
                 SeenImage {

@@ -86,6 +86,11 @@ impl SeenImages {
         entries.truncate(self.capacity);
     }
 
+    /// How many images it keeps at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// Forgets every image.
     pub fn clear(&self) {
         self.entries().clear();

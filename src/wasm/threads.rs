@@ -1,5 +1,6 @@
-//! Experimental wasm threads (Cargo feature `threads`; nightly Rust with `+atomics` and build-std,
-//! built and measured by `bench/wasm-threads.sh`): tract's matrix multiplications spread their tiles
+//! Wasm threads (Cargo feature `threads`: the package's threaded engine, built by
+//! `scripts/build-wasm.sh` with the pinned nightly, `+atomics` and build-std; measured by
+//! `bench/wasm-threads.sh`): tract's matrix multiplications spread their tiles
 //! over a wasm-bindgen-rayon pool of Web Workers. Needs a cross-origin-isolated page (COOP + COEP,
 //! which `vibe-opsy serve` sends) and must run off the main thread (workers block on atomics).
 

@@ -134,6 +134,18 @@ async function inFreshProfile(visit) {
   }
 }
 
+/** The classifier worker's timeline (the package's User Timing marks, ms since the page's start). */
+async function workerMarks(page) {
+  const worker = page.workers().find((w) => w.url().includes('classifier.worker'));
+  if (!worker) return {};
+  const pageOrigin = await page.evaluate(() => performance.timeOrigin);
+  const { origin, marks } = await worker.evaluate(() => ({
+    origin: performance.timeOrigin,
+    marks: performance.getEntriesByType('mark').map((m) => [m.name.replace('vibe-opsy:', ''), m.startTime]),
+  }));
+  return Object.fromEntries([['worker-start', 0], ...marks].map(([name, t]) => [name, Math.round(origin - pageOrigin + t)]));
+}
+
 function ours(origin, proxy) {
   return inFreshProfile(async (context, page) => {
     const base = proxy.counters.down + proxy.counters.up;
@@ -142,6 +154,7 @@ function ours(origin, proxy) {
     await page.locator('[data-testid=file-input]').setInputFiles(IMAGE);
     await page.locator('[data-testid=result]').waitFor({ timeout: 600_000 });
     const firstResultS = (Date.now() - started) / 1000;
+    const firstVisitMarks = await workerMarks(page);
     const atResult = proxy.counters.down + proxy.counters.up - base;
     // Ready offline: the service worker is active and the engine and model are in the cache.
     await page.waitForFunction(
@@ -172,7 +185,8 @@ function ours(origin, proxy) {
     await page.locator('[data-testid=file-input]').setInputFiles(IMAGE);
     await page.locator('[data-testid=result]').waitFor({ timeout: 120_000 });
     const secondOfflineS = (Date.now() - t3) / 1000;
-    return { firstResultS, atResult, readyOffline, readyS, secondOnlineS, secondBytes, secondOfflineS };
+    const secondVisitMarks = await workerMarks(page);
+    return { firstResultS, atResult, readyOffline, readyS, secondOnlineS, secondBytes, secondOfflineS, firstVisitMarks, secondVisitMarks };
   });
 }
 

@@ -47,6 +47,11 @@ export interface ClassifierOptions {
   threadsWasm?: URL | string;
   /** How long the thread pool may take to start before the classifier falls back to one thread (ms, default 20000). */
   poolTimeoutMs?: number;
+  /**
+   * While the model downloads, warm the engine up on a small model of its own so that the browser has
+   * optimised its code when the model arrives (default true; nothing runs when the model is there first).
+   */
+  warmUp?: boolean;
 }
 
 /** Which engine runs a classifier. */
@@ -62,8 +67,21 @@ export class Classifier implements Disposable {
   readonly manifest: Manifest;
   /** Which build of the engine runs this classifier, and on how many threads. */
   readonly engine: EngineInfo;
-  /** Milliseconds spent parsing and optimising the model. */
-  readonly loadTimings: { parseMs: number; optimizeMs: number };
+  /**
+   * Where the load went, in milliseconds: the engine's download or cache read, compile and instantiate
+   * (it overlaps the model's download), the model's parse and optimisation, and the wait for the
+   * threaded engine's workers after the model loaded (0 without threads), and the engine's warm-up
+   * on a small model of its own while the model downloaded (rounds and milliseconds; 0 when the model
+   * was there first).
+   */
+  readonly loadTimings: {
+    engineMs: number;
+    parseMs: number;
+    optimizeMs: number;
+    poolWaitMs: number;
+    warmUpRounds: number;
+    warmUpMs: number;
+  };
   /** Classifies an encoded image (JPEG, PNG, GIF, WebP, BMP, TIFF). */
   classify(image: Uint8Array | ArrayBuffer | ArrayBufferView | Blob, metadata?: PatientMetadata): Promise<Prediction>;
   /** Synchronous `classify` for bytes already in memory. */

@@ -18,6 +18,15 @@ const DEFAULT_WASM = SIMD128_WASM;
 const DEFAULT_MODEL = new URL('./model/sklesion_w8.onnx', import.meta.url);
 const DEFAULT_MANIFEST = new URL('./model/sklesion.manifest.json', import.meta.url);
 
+/** A User Timing mark (DevTools' performance panel, `performance.getEntriesByType('mark')`). */
+function mark(name) {
+  try {
+    globalThis.performance?.mark?.(`vibe-opsy:${name}`);
+  } catch {
+    // marks are diagnostics only
+  }
+}
+
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
 /** An error from the classifier; `code` is stable (see README), `message` is meant for people. */
@@ -137,6 +146,8 @@ export function defaultThreads() {
 }
 
 let wasmReady;
+/** Milliseconds from asking for the engine to its instance (download or cache read, compile, instantiate). */
+let engineMs;
 /** @type {{ build: string, threads: number, fallbackReason?: string }} */
 let loadedEngine;
 /** The glue module of the build that was instantiated (its `LesionClassifier`). */
@@ -209,31 +220,12 @@ async function settlePool(options) {
  */
 export function initWasm(wasm, options = {}) {
   wasmReady ??= (async () => {
-    const requested = options.threads ?? 'auto';
-    if (requested !== 'auto' && !(Number.isInteger(requested) && requested >= 1)) {
-      throw new ClassifyError(`threads must be 'auto' or a whole number ≥ 1, not ${String(requested)}`, 'invalid_options');
+    const started = globalThis.performance?.now();
+    try {
+      await loadEngine(wasm, options);
+    } finally {
+      engineMs = started === undefined ? undefined : globalThis.performance.now() - started;
     }
-    let fallbackReason;
-    if (wasm === undefined && requested !== 1) {
-      const reason = threadsUnavailableReason();
-      const threads = requested === 'auto' ? defaultThreads() : requested;
-      if (reason === undefined && threads > 1) {
-        try {
-          glue = await startThreadedEngine(threads, options);
-          loadedEngine = { build: 'threads', threads };
-          return;
-        } catch (e) {
-          fallbackReason = `the threaded engine did not start: ${e && e.message ? e.message : e}`;
-        }
-      } else if (requested !== 'auto') {
-        fallbackReason = reason;
-      }
-    }
-    const build = wasm === undefined ? defaultEngine() : 'custom';
-    const chosen = wasm ?? (build === 'relaxed-simd' ? RELAXED_SIMD_WASM : SIMD128_WASM);
-    await singleThreadGlue.default({ module_or_path: await engineSource(chosen, options) });
-    glue = singleThreadGlue;
-    loadedEngine = fallbackReason ? { build, threads: 1, fallbackReason } : { build, threads: 1 };
   })().catch((e) => {
     wasmReady = undefined;
     throw wrapError(e);
@@ -241,13 +233,48 @@ export function initWasm(wasm, options = {}) {
   return wasmReady;
 }
 
+/** Picks, downloads (or reads), compiles and instantiates the engine build; see `initWasm`. */
+async function loadEngine(wasm, options) {
+  const requested = options.threads ?? 'auto';
+  if (requested !== 'auto' && !(Number.isInteger(requested) && requested >= 1)) {
+    throw new ClassifyError(`threads must be 'auto' or a whole number ≥ 1, not ${String(requested)}`, 'invalid_options');
+  }
+  let fallbackReason;
+  if (wasm === undefined && requested !== 1) {
+    const reason = threadsUnavailableReason();
+    const threads = requested === 'auto' ? defaultThreads() : requested;
+    if (reason === undefined && threads > 1) {
+      try {
+        glue = await startThreadedEngine(threads, options);
+        loadedEngine = { build: 'threads', threads };
+        return;
+      } catch (e) {
+        fallbackReason = `the threaded engine did not start: ${e && e.message ? e.message : e}`;
+      }
+    } else if (requested !== 'auto') {
+      fallbackReason = reason;
+    }
+  }
+  const build = wasm === undefined ? defaultEngine() : 'custom';
+  const chosen = wasm ?? (build === 'relaxed-simd' ? RELAXED_SIMD_WASM : SIMD128_WASM);
+  await singleThreadGlue.default({ module_or_path: await engineSource(chosen, options) });
+  glue = singleThreadGlue;
+  loadedEngine = fallbackReason ? { build, threads: 1, fallbackReason } : { build, threads: 1 };
+}
+
 /** A loaded model. Reuse it for many images; call `free()` (or `using`) when done. */
 export class Classifier {
   #inner;
   #manifest;
-  constructor(inner) {
+  #engineMs;
+  #poolWaitMs;
+  #warmUp;
+  constructor(inner, { engineMs = 0, poolWaitMs = 0, warmUpRounds = 0, warmUpMs = 0 } = {}) {
     this.#inner = inner;
     this.#manifest = inner.manifest;
+    this.#engineMs = engineMs;
+    this.#poolWaitMs = poolWaitMs;
+    this.#warmUp = { warmUpRounds, warmUpMs };
   }
 
   /** The model manifest: classes (code, label, malignant), inputs, thresholds. */
@@ -264,9 +291,14 @@ export class Classifier {
     return { ...loadedEngine };
   }
 
-  /** Milliseconds spent parsing and optimising the model. */
+  /**
+   * Where the load went, in milliseconds: `engineMs` (the engine's download or cache read, compile and
+   * instantiate; it overlaps the model's download), `parseMs` and `optimizeMs` (the model), `poolWaitMs`
+   * (waiting for the threaded engine's workers after the model loaded; 0 without threads), and the
+   * warm-up while the model downloaded (`warmUpRounds`, `warmUpMs`; see `createClassifier`).
+   */
   get loadTimings() {
-    return this.#live().loadTimings;
+    return { engineMs: this.#engineMs, ...this.#live().loadTimings, poolWaitMs: this.#poolWaitMs, ...this.#warmUp };
   }
 
   #live() {
@@ -323,16 +355,55 @@ export class Classifier {
   }
 }
 
+/** At most this many warm-up rounds: by then the engine's hot code is optimised (measured in Chromium). */
+const MAX_WARM_UP_ROUNDS = 12;
+const NO_WARM_UP = { warmUpRounds: 0, warmUpMs: 0 };
+
 /**
- * Creates a classifier. With no options it loads the bundled sklesion model.
+ * While the model is still on its way, loads and runs the engine's small warm-up model, a round at a
+ * time with the event loop free in between (the download's progress keeps flowing): the browser then
+ * optimises the engine's code before the real load instead of during it. Stops when the model is
+ * there, or after `MAX_WARM_UP_ROUNDS`. A failed round only ends the warm-up.
+ */
+async function warmUpUntil(modelThere) {
+  const started = globalThis.performance?.now() ?? 0;
+  let rounds = 0;
+  while (!modelThere() && rounds < MAX_WARM_UP_ROUNDS && typeof glue.warmUp === 'function') {
+    try {
+      glue.warmUp();
+    } catch {
+      break;
+    }
+    rounds += 1;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  if (rounds) mark('warmed-up');
+  return { warmUpRounds: rounds, warmUpMs: rounds ? (globalThis.performance?.now() ?? 0) - started : 0 };
+}
+
+/**
+ * Creates a classifier. With no options it loads the bundled sklesion model. While the model
+ * downloads, the engine warms up on a small model of its own (`warmUp: false` turns that off).
  * @param {import('./index.d.ts').ClassifierOptions} [options]
  */
 export async function createClassifier(options = {}) {
   const { model = DEFAULT_MODEL, manifest = model === DEFAULT_MODEL ? DEFAULT_MANIFEST : undefined, wasm } = options;
   if (manifest === undefined) throw new ClassifyError('a custom model needs its manifest', 'invalid_manifest');
-  const [, modelBytes, manifestJson] = await Promise.all([
-    initWasm(wasm, options),
-    loadBytes(model, { ...options, what: 'model' }),
+  const modelLoaded = loadBytes(model, { ...options, what: 'model' });
+  let modelThere = false;
+  modelLoaded.then(
+    () => {
+      modelThere = true;
+      mark('model-downloaded');
+    },
+    () => (modelThere = true),
+  );
+  const [warmUp, modelBytes, manifestJson] = await Promise.all([
+    initWasm(wasm, options).then(() => {
+      mark('engine-ready');
+      return options.warmUp === false ? NO_WARM_UP : warmUpUntil(() => modelThere);
+    }),
+    modelLoaded,
     loadManifest(manifest, options),
   ]);
   let inner;
@@ -341,8 +412,11 @@ export async function createClassifier(options = {}) {
   } catch (e) {
     throw wrapError(e);
   }
+  mark('model-loaded');
+  const waitStarted = globalThis.performance?.now();
   await settlePool(options);
-  return new Classifier(inner);
+  const poolWaitMs = waitStarted === undefined ? 0 : globalThis.performance.now() - waitStarted;
+  return new Classifier(inner, { engineMs: engineMs ?? 0, poolWaitMs, ...warmUp });
 }
 
 export { DEFAULT_MODEL, DEFAULT_MANIFEST, DEFAULT_WASM, SIMD128_WASM, RELAXED_SIMD_WASM, THREADS_WASM };

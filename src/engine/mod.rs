@@ -31,6 +31,7 @@ pub mod ops;
 pub mod passes;
 #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
 pub mod threads;
+pub mod warmup;
 pub mod weights;
 
 pub use model::{Engine, EngineError, EngineOutput, LoadTimings, ModelSpec, OpTime};

@@ -51,6 +51,17 @@ fn metadata_from_js(value: JsValue) -> Result<PatientMetadata, JsValue> {
     })
 }
 
+/// Loads and runs a small model shaped like the bundled one (`engine::warmup`). Called while the
+/// real model downloads, it gets the engine's code optimised by the browser before the real load.
+/// Returns the milliseconds it took.
+#[wasm_bindgen(js_name = warmUp)]
+pub fn warm_up() -> Result<f64, JsValue> {
+    let started = performance_now();
+    crate::engine::warmup::run(&performance_now)
+        .map_err(|e| js_error(ClassifyError::Inference(format!("warm-up: {e}"))))?;
+    Ok(performance_now() - started)
+}
+
 /// A loaded model. Create once (loading and optimising takes most of the cold start), classify
 /// many times, then `free()` it.
 #[wasm_bindgen]

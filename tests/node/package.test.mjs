@@ -91,6 +91,36 @@ for (const [build, flags] of [
   });
 }
 
+test('Node: while the model downloads the engine warms up on its own small model, and answers as without it', () => {
+  const results = runInProject(`
+    import { createClassifier } from 'vibe-opsy';
+    import { readFileSync } from 'node:fs';
+    const model = readFileSync(${JSON.stringify(ROOT)} + '/models/sklesion_w8.onnx');
+    const manifest = readFileSync(${JSON.stringify(ROOT)} + '/models/sklesion.manifest.json', 'utf8');
+    // A slow link: the model arrives after 1.5 s, the engine long before.
+    const slowFetch = async () => { await new Promise((r) => setTimeout(r, 1500)); return new Response(model); };
+    const out = {};
+    for (const warmUp of [true, false]) {
+      const classifier = await createClassifier({ model: 'https://cdn.example/sklesion_w8.onnx', manifest, fetch: slowFetch, warmUp });
+      out[warmUp] = { timings: classifier.loadTimings, prediction: classifier.classifyBytes(readFileSync(${JSON.stringify(REFERENCE)} + '/images/lesion_7_2.png')) };
+      classifier.free();
+    }
+    // The model in hand from the start: nothing to wait for, no warm-up.
+    const direct = await createClassifier({ model, manifest });
+    out.direct = direct.loadTimings;
+    console.log(JSON.stringify(out));
+  `);
+  const warm = results.true.timings;
+  assert.ok(warm.warmUpRounds >= 1 && warm.warmUpRounds <= 12, JSON.stringify(warm));
+  assert.ok(warm.warmUpMs > 0 && warm.warmUpMs < 60_000, JSON.stringify(warm));
+  assert.equal(results.false.timings.warmUpRounds, 0);
+  assert.equal(results.direct.warmUpRounds, 0);
+  for (const key of ['engineMs', 'parseMs', 'optimizeMs', 'poolWaitMs']) assert.equal(typeof warm[key], 'number', key);
+  // Same answer, with or without the warm-up, as the native build.
+  assert.deepEqual(results.true.prediction, results.false.prediction);
+  assert.ok(maxDiff(results.true.prediction, native['lesion_7_2.png']) <= 1e-4);
+});
+
 test('Node: bad inputs throw ClassifyError with a code and the classifier keeps working', () => {
   const results = runInProject(`
     import { createClassifier, ClassifyError } from 'vibe-opsy';

@@ -45,7 +45,12 @@ export function saveSettings(settings: Settings) {
 export function useClassifier(settings: Settings, askConsent: () => Promise<boolean>) {
   const [status, setStatus] = useState<Status>({ kind: 'idle' });
   const [progress, setProgress] = useState<ModelProgress | undefined>();
+  // Whether the engine and model are on the device, and then loading at once (a second visit):
+  // CPU-bound work that the 3D scene's start must not slow down.
+  const [warmUp, setWarmUp] = useState<'checking' | 'loading' | 'settled'>('checking');
   const caps = useMemo(() => detectCapabilities(), []);
+  const startsAtOnce = canStartAtOnce(settings, caps);
+  const warmingUp = startsAtOnce && warmUp !== 'settled';
   const bridge = useMemo(
     () =>
       new WorkerBridge(
@@ -64,7 +69,7 @@ export function useClassifier(settings: Settings, askConsent: () => Promise<bool
   // already on the device (a second visit: no network, and the first answer comes sooner).
   useEffect(() => {
     if (chooseEngine(settings.engine, caps).engine !== 'local') return;
-    if ((navigator as Navigator & { connection?: { saveData?: boolean } }).connection?.saveData) return;
+    if (saveData()) return;
     let cancelled = false;
     let cancelIdle = () => {};
     const start = () => {
@@ -79,13 +84,25 @@ export function useClassifier(settings: Settings, askConsent: () => Promise<bool
         cancelIdle = () => clearTimeout(id);
       }
     };
+    const notCached = () => {
+      setWarmUp('settled');
+      whenIdle();
+    };
     if (typeof caches === 'undefined') whenIdle();
     else
       caches
         .open(ASSET_CACHE)
         .then((cache) => cache.keys())
-        .then((keys) => (keys.some((k) => k.url.endsWith('.onnx')) ? start() : whenIdle()))
-        .catch(whenIdle);
+        .then((keys) => {
+          if (!keys.some((k) => k.url.endsWith('.onnx'))) return notCached();
+          if (cancelled) return;
+          setWarmUp('loading');
+          void bridge
+            .load()
+            .catch(() => undefined)
+            .finally(() => setWarmUp('settled'));
+        })
+        .catch(notCached);
     return () => {
       cancelled = true;
       cancelIdle();
@@ -110,7 +127,16 @@ export function useClassifier(settings: Settings, askConsent: () => Promise<bool
     (file: Blob, metadata: PatientMetadata | undefined, signal: AbortSignal) => runner.answer(file, metadata, { signal }),
     [runner],
   );
-  return { status, progress, classify, cancel, answer, caps };
+  return { status, progress, warmingUp, classify, cancel, answer, caps };
+}
+
+function saveData(): boolean {
+  return !!(navigator as Navigator & { connection?: { saveData?: boolean } }).connection?.saveData;
+}
+
+/** Whether the engine loads as soon as the page opens when it is already on the device. */
+function canStartAtOnce(settings: Settings, caps: ReturnType<typeof detectCapabilities>): boolean {
+  return chooseEngine(settings.engine, caps).engine === 'local' && !saveData() && typeof caches !== 'undefined';
 }
 
 export function hasCloudConsent(): boolean {

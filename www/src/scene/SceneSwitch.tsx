@@ -11,6 +11,8 @@ export interface SceneProps {
   enabled: boolean;
   dragging: boolean;
   thinking: boolean;
+  /** The engine is loading from the device (CPU-bound): the 3D waits for it as for a classification. */
+  busy?: boolean;
   /** What the Mac's screen shows (first in the 2D layout). */
   screen: ReactNode;
   /** The rest: beside the Mac in 3D, below the screen part in 2D. */
@@ -18,15 +20,16 @@ export interface SceneProps {
 }
 
 /** Shows the UI on the 3D Macintosh's screen (and beside it) when the device can, else (and until then) flat. */
-export function SceneSwitch({ enabled, dragging, thinking, screen, side }: SceneProps) {
-  // Decided when the page is idle and no classification is running: probing WebGL creates a
-  // context (hundreds of milliseconds with a software renderer) and the 3D chunk is 260 KB gzip of
-  // JavaScript to compile, and neither may delay the 2D UI or the first result.
+export function SceneSwitch({ enabled, dragging, thinking, busy = false, screen, side }: SceneProps) {
+  // Decided when the page is idle, no classification is running and the engine is not loading from
+  // the device: probing WebGL creates a context (hundreds of milliseconds with a software renderer)
+  // and the 3D chunk is 260 KB gzip of JavaScript to compile, and neither may delay the 2D UI or the
+  // first result.
   const [decision, setDecision] = useState<{ enabled: boolean; scene: SceneMode }>();
   const scene: SceneMode = decision?.enabled === enabled ? decision.scene : { mode: '2d', reason: 'loading 3D' };
   const decided = decision?.enabled === enabled;
   useEffect(() => {
-    if (thinking || decided) return;
+    if (thinking || busy || decided) return;
     const decide = () => setDecision({ enabled, scene: chooseScene(enabled) });
     if (typeof requestIdleCallback === 'function') {
       const id = requestIdleCallback(decide, { timeout: 2000 });
@@ -34,7 +37,7 @@ export function SceneSwitch({ enabled, dragging, thinking, screen, side }: Scene
     }
     const timer = setTimeout(decide, 200);
     return () => clearTimeout(timer);
-  }, [enabled, thinking, decided]);
+  }, [enabled, thinking, busy, decided]);
   // The workspace renders once into these detached elements, which the 2D or 3D layout then hosts.
   const [screenHost] = useState(() => host());
   const [sideHost] = useState(() => host());

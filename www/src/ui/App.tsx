@@ -41,7 +41,7 @@ export function App() {
     consentAnswer.current = undefined;
   };
 
-  const { status, progress, classify, answer, caps } = useClassifier(settings, askConsent);
+  const { status, progress, warmingUp, classify, answer, caps } = useClassifier(settings, askConsent);
   const batch = useBatch(answer);
 
   const onFile = useCallback(
@@ -112,6 +112,7 @@ export function App() {
           enabled={settings.scene3d}
           dragging={dragging}
           thinking={status.kind === 'working'}
+          busy={warmingUp}
           screen={<WorkspaceScreen {...workspaceProps} />}
           side={<WorkspaceSide {...workspaceProps} />}
         />

@@ -113,7 +113,8 @@ export function cachedFetch(options: CachedFetchOptions = {}): typeof fetch {
           for (const old of await cache.keys()) {
             if (old.url !== url && stemOf(old.url) === stem) await cache.delete(old);
           }
-          await cache.put(url, new Response(bytes.slice(), { headers })).catch(() => undefined);
+          // Not awaited: the classifier starts on the bytes while the cache writes them.
+          void cache.put(url, new Response(bytes.slice(), { headers })).catch(() => undefined);
         }
         return new Response(bytes, { headers });
       } catch (e) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load test on loopback, side by side in one run: `vibe-opsy serve` vs the FastAPI + onnxruntime
 # baseline (bench/fastapi_baseline), same model and image, with wrk at concurrency 1, 4, 16, 64.
-# Also the peak RSS of each server, and an overload run (200s plus deliberate 503 shedding only).
+# Also the peak RSS of each server, and overload runs (200s plus deliberate 503 shedding only; and the
+# refusals answered at once, `--refusal-delay-ms 0`, to show what holding them does).
 # wrk sends one image over and over: ours runs with --remember-images 0, so that each request runs
 # the whole model as the baseline does (and as distinct images from many users would).
 #   bench/loadtest.sh [SECONDS_PER_LEVEL]   (default 15; needs Debian's wrk)
@@ -50,4 +51,8 @@ RUST_LOG=warn "$bin" serve --addr 127.0.0.1:18082 --workers 2 --queue 4 --rememb
 wait_healthy http://127.0.0.1:18082
 row "vibe-opsy (shedding)" 64 http://127.0.0.1:18082 "$shed"
 kill -TERM "$shed"; wait "$shed" || true
+RUST_LOG=warn "$bin" serve --addr 127.0.0.1:18083 --remember-images 0 --refusal-delay-ms 0 & at_once=$!
+wait_healthy http://127.0.0.1:18083
+row "vibe-opsy (refusals answered at once)" 64 http://127.0.0.1:18083 "$at_once"
+kill -TERM "$at_once"; wait "$at_once" || true
 rm -f "$WRK_BODY"

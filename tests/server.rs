@@ -230,12 +230,17 @@ async fn overload_is_shed_with_503_and_retry_after() {
         ..Config::default()
     });
     let held = state.admission.clone().try_acquire_owned().unwrap();
+    let started = std::time::Instant::now();
     let (status, headers, body) = send(
         state.clone(),
         post_multipart(multipart(&reference_image("lesion_7_2.png"), &[])),
     )
     .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        started.elapsed() >= state.config.refusal_delay,
+        "the refusal waits (a timer) before answering"
+    );
     assert_eq!(headers[header::RETRY_AFTER], "1");
     assert_eq!(
         headers[header::CONNECTION],
@@ -272,6 +277,28 @@ async fn overload_is_shed_with_503_and_retry_after() {
         metrics.contains("vibe_opsy_inference_duration_seconds_count 1"),
         "{metrics}"
     );
+}
+
+#[tokio::test]
+async fn refusals_beyond_the_held_ones_answer_at_once() {
+    // Every refusal slot taken (none here): a refusal does not wait out the (long) delay.
+    let state = ready_state(Config {
+        workers: 1,
+        queue: 0,
+        refusal_delay: std::time::Duration::from_secs(30),
+        held_refusals: 0,
+        ..Config::default()
+    });
+    let _held = state.admission.clone().try_acquire_owned().unwrap();
+    let started = std::time::Instant::now();
+    let (status, headers, _) = send(
+        state.clone(),
+        post_multipart(multipart(&reference_image("lesion_7_2.png"), &[])),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers[header::RETRY_AFTER], "1");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
 
 #[tokio::test]

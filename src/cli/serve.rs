@@ -34,6 +34,10 @@ pub struct ServeArgs {
     /// the same image with new metadata re-runs only the model's head; 0 keeps none.
     #[arg(long, default_value_t = vibe_opsy::classifier::seen_images::DEFAULT_CAPACITY)]
     pub remember_images: usize,
+    /// Milliseconds a request refused for overload waits before its 503 (no CPU spent): clients
+    /// that re-send at once then cannot take the cores from the admitted inferences; 0 answers at once.
+    #[arg(long, default_value_t = vibe_opsy::server::DEFAULT_REFUSAL_DELAY_MS)]
+    pub refusal_delay_ms: u64,
 }
 
 impl ServeArgs {
@@ -50,6 +54,8 @@ impl ServeArgs {
             request_timeout: Duration::from_secs(self.timeout_s.max(1)),
             cors_origins: self.cors_origins.clone(),
             remember_images: self.remember_images,
+            refusal_delay: Duration::from_millis(self.refusal_delay_ms),
+            ..defaults
         }
     }
 }

@@ -35,6 +35,7 @@ pub async fn inference(
     // Shed load before reading the body when too many requests are already waiting.
     let Ok(_admitted) = state.admission.clone().try_acquire_owned() else {
         state.metrics.rejected("overloaded");
+        state.hold_refusal().await;
         return Err(ApiError::overloaded(1).before_reading_the_body());
     };
 

@@ -9,7 +9,7 @@ mod static_files;
 
 pub use error::ApiError;
 pub use metrics::Metrics;
-pub use state::{AppState, Config};
+pub use state::{AppState, Config, DEFAULT_REFUSAL_DELAY_MS};
 
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};

@@ -10,6 +10,9 @@ use super::metrics::Metrics;
 use crate::classifier::Classifier;
 use crate::engine::threads::{available_cores, MatmulThreads};
 
+/// Default of [`Config::refusal_delay`], in milliseconds.
+pub const DEFAULT_REFUSAL_DELAY_MS: u64 = 500;
+
 /// Limits and policies; `vibe-opsy serve` (src/cli/serve.rs) sets them from its options.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -30,6 +33,12 @@ pub struct Config {
     /// Images whose features are kept (their SHA-256, never the image), so that the same image
     /// sent again with other metadata re-runs only the model's head; 0 keeps none.
     pub remember_images: usize,
+    /// How long a request refused for overload waits before its 503 (a timer: no CPU). A client
+    /// that re-sends at once then re-sends a few times a second instead of thousands, and the
+    /// cores stay with the inferences admitted. At most [`Config::held_refusals`] wait at once;
+    /// refusals beyond that answer at once.
+    pub refusal_delay: Duration,
+    pub held_refusals: usize,
 }
 
 impl Default for Config {
@@ -43,6 +52,8 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
             remember_images: crate::classifier::seen_images::DEFAULT_CAPACITY,
+            refusal_delay: Duration::from_millis(DEFAULT_REFUSAL_DELAY_MS),
+            held_refusals: 1024,
         }
     }
 }
@@ -86,6 +97,8 @@ pub struct AppState {
     pub cores: Arc<CoreShare>,
     /// The threads inferences run on (`workers` of them).
     pub inference: Arc<InferencePool>,
+    /// Refusals waiting out [`Config::refusal_delay`].
+    pub held_refusals: Arc<Semaphore>,
 }
 
 /// Splits `threads` cores between the inferences running at once: one alone gets them all, and
@@ -158,8 +171,19 @@ impl AppState {
             workers: Arc::new(Semaphore::new(config.workers.max(1))),
             cores: Arc::new(CoreShare::new(config.threads)),
             inference: Arc::new(InferencePool::new(config.workers)?),
+            held_refusals: Arc::new(Semaphore::new(config.held_refusals)),
             config: Arc::new(config),
         })
+    }
+
+    /// Waits [`Config::refusal_delay`] before an overload refusal, unless too many already wait.
+    pub async fn hold_refusal(&self) {
+        if self.config.refusal_delay.is_zero() {
+            return;
+        }
+        if let Ok(_held) = self.held_refusals.try_acquire() {
+            tokio::time::sleep(self.config.refusal_delay).await;
+        }
     }
 
     /// A state whose model is already loaded (tests, embedding).

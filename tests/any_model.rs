@@ -5,9 +5,7 @@
 mod common;
 
 use prost::Message;
-use tract_onnx::pb::{
-    tensor_proto::DataType, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
-};
+use tract_onnx::pb::{tensor_proto::DataType, GraphProto, NodeProto, TensorProto};
 use vibe_opsy::{Classifier, Manifest, PatientMetadata};
 
 const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
@@ -92,16 +90,7 @@ fn tiny_onnx_with(mut prefix: Vec<NodeProto>, mut weights: Vec<TensorProto>) -> 
         output: vec![common::f32_value_info("scores", &[1, 4])],
         ..Default::default()
     };
-    ModelProto {
-        ir_version: 7,
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: 13,
-        }],
-        graph: Some(graph),
-        ..Default::default()
-    }
-    .encode_to_vec()
+    vibe_opsy::engine::onnx_proto::model(graph).encode_to_vec()
 }
 
 fn tiny_manifest() -> Manifest {

@@ -5,7 +5,7 @@
 
 use tract_onnx::pb::{
     attribute_proto::AttributeType, tensor_proto::DataType, AttributeProto, GraphProto, ModelProto,
-    NodeProto, OperatorSetIdProto, TensorProto,
+    NodeProto, TensorProto,
 };
 use tract_onnx::prelude::*;
 use vibe_opsy::engine::weights;
@@ -112,22 +112,14 @@ fn model() -> ModelProto {
         Some(tensor("d_zero", &[2], DataType::Int8, vec![1, (-128i8) as u8])),
         Some(0),
     );
-    ModelProto {
-        ir_version: 7,
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: 13,
-        }],
-        graph: Some(GraphProto {
-            name: "weights".into(),
-            node: nodes,
-            initializer: initializers,
-            input: vec![common::f32_value_info("x", &DIMS)],
-            output: outputs,
-            ..Default::default()
-        }),
+    vibe_opsy::engine::onnx_proto::model(GraphProto {
+        name: "weights".into(),
+        node: nodes,
+        initializer: initializers,
+        input: vec![common::f32_value_info("x", &DIMS)],
+        output: outputs,
         ..Default::default()
-    }
+    })
 }
 
 fn run(model: InferenceModel) -> Vec<Vec<u32>> {

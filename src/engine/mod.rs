@@ -27,6 +27,7 @@ pub mod head;
 pub mod heap;
 pub mod kernels;
 pub mod model;
+pub mod onnx_proto;
 pub mod ops;
 pub mod passes;
 #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]

@@ -15,12 +15,12 @@
 
 use prost::Message;
 use tract_onnx::pb::{
-    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto, type_proto, AttributeProto,
-    GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto,
-    ValueInfoProto,
+    attribute_proto::AttributeType, tensor_proto::DataType, AttributeProto, GraphProto, NodeProto,
+    TensorProto,
 };
 
 use super::model::{Engine, EngineError, ModelSpec};
+use super::onnx_proto::{self, f32_value_info};
 
 const SIDE: usize = 64;
 const VECTOR: usize = 10;
@@ -258,22 +258,13 @@ impl Graph {
             node: self.nodes,
             initializer: self.initializers,
             input: vec![
-                value_info("image", &[1, SIDE as i64, SIDE as i64, 3]),
-                value_info("vector", &[1, VECTOR as i64]),
+                f32_value_info("image", &[1, SIDE as i64, SIDE as i64, 3]),
+                f32_value_info("vector", &[1, VECTOR as i64]),
             ],
-            output: vec![value_info("probabilities", &[1, CLASSES as i64])],
+            output: vec![f32_value_info("probabilities", &[1, CLASSES as i64])],
             ..Default::default()
         };
-        ModelProto {
-            ir_version: 7,
-            opset_import: vec![OperatorSetIdProto {
-                domain: String::new(),
-                version: 13,
-            }],
-            graph: Some(graph),
-            ..Default::default()
-        }
-        .encode_to_vec()
+        onnx_proto::model(graph).encode_to_vec()
     }
 }
 
@@ -305,29 +296,10 @@ fn int64s(name: &str, values: &[i64]) -> TensorProto {
     }
 }
 
-fn value_info(name: &str, dims: &[i64]) -> ValueInfoProto {
-    let dim = |d: i64| tensor_shape_proto::Dimension {
-        value: Some(tensor_shape_proto::dimension::Value::DimValue(d)),
-        ..Default::default()
-    };
-    ValueInfoProto {
-        name: name.into(),
-        r#type: Some(TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type: DataType::Float as i32,
-                shape: Some(TensorShapeProto {
-                    dim: dims.iter().map(|&d| dim(d)).collect(),
-                }),
-            })),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tract_onnx::pb::ModelProto;
 
     #[test]
     fn warm_up_model_loads_runs_and_folds_every_weight() {

@@ -88,24 +88,5 @@ pub fn assert_valid(schema_file: &str, value: &serde_json::Value) {
 }
 
 /// An ONNX graph input/output: a float32 tensor of `dims`.
-pub fn f32_value_info(name: &str, dims: &[i64]) -> tract_onnx::pb::ValueInfoProto {
-    use tract_onnx::pb::tensor_shape_proto::{dimension::Value, Dimension};
-    use tract_onnx::pb::{tensor_proto::DataType, type_proto, TensorShapeProto, TypeProto, ValueInfoProto};
-    let dim = |d: &i64| Dimension {
-        value: Some(Value::DimValue(*d)),
-        ..Default::default()
-    };
-    ValueInfoProto {
-        name: name.into(),
-        r#type: Some(TypeProto {
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type: DataType::Float as i32,
-                shape: Some(TensorShapeProto {
-                    dim: dims.iter().map(dim).collect(),
-                }),
-            })),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
+#[allow(unused_imports)]
+pub use vibe_opsy::engine::onnx_proto::f32_value_info;

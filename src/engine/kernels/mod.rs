@@ -2,3 +2,6 @@
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod wasm_matmul;
+
+#[cfg(target_arch = "x86_64")]
+pub mod pinned;

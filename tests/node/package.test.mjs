@@ -97,8 +97,8 @@ test('Node: while the model downloads the engine warms up on its own small model
     import { readFileSync } from 'node:fs';
     const model = readFileSync(${JSON.stringify(ROOT)} + '/models/sklesion_w8.onnx');
     const manifest = readFileSync(${JSON.stringify(ROOT)} + '/models/sklesion.manifest.json', 'utf8');
-    // A slow link: the model arrives after 1.5 s, the engine long before.
-    const slowFetch = async () => { await new Promise((r) => setTimeout(r, 1500)); return new Response(model); };
+    // A slow link: the model arrives after 3 s, the engine long before.
+    const slowFetch = async () => { await new Promise((r) => setTimeout(r, 3000)); return new Response(model); };
     const out = {};
     for (const warmUp of [true, false]) {
       const classifier = await createClassifier({ model: 'https://cdn.example/sklesion_w8.onnx', manifest, fetch: slowFetch, warmUp });

@@ -113,8 +113,9 @@ export function cachedFetch(options: CachedFetchOptions = {}): typeof fetch {
           for (const old of await cache.keys()) {
             if (old.url !== url && stemOf(old.url) === stem) await cache.delete(old);
           }
-          // Not awaited: the classifier starts on the bytes while the cache writes them.
-          void cache.put(url, new Response(bytes.slice(), { headers })).catch(() => undefined);
+          // Awaited: the device is ready offline once the first answer is there (a reload at once, or
+          // a tab closed right after it, must find the file).
+          await cache.put(url, new Response(bytes.slice(), { headers })).catch(() => undefined);
         }
         return new Response(bytes, { headers });
       } catch (e) {

@@ -47,10 +47,10 @@ export function useClassifier(settings: Settings, askConsent: () => Promise<bool
   const [progress, setProgress] = useState<ModelProgress | undefined>();
   // Whether the engine and model are on the device, and then loading at once (a second visit):
   // CPU-bound work that the 3D scene's start must not slow down.
-  const [warmUp, setWarmUp] = useState<'checking' | 'loading' | 'settled'>('checking');
+  const [deviceLoad, setDeviceLoad] = useState<'checking' | 'loading' | 'settled'>('checking');
   const caps = useMemo(() => detectCapabilities(), []);
   const startsAtOnce = canStartAtOnce(settings, caps);
-  const warmingUp = startsAtOnce && warmUp !== 'settled';
+  const warmingUp = startsAtOnce && deviceLoad !== 'settled';
   const bridge = useMemo(
     () =>
       new WorkerBridge(
@@ -85,7 +85,7 @@ export function useClassifier(settings: Settings, askConsent: () => Promise<bool
       }
     };
     const notCached = () => {
-      setWarmUp('settled');
+      setDeviceLoad('settled');
       whenIdle();
     };
     if (typeof caches === 'undefined') whenIdle();
@@ -96,11 +96,11 @@ export function useClassifier(settings: Settings, askConsent: () => Promise<bool
         .then((keys) => {
           if (!keys.some((k) => k.url.endsWith('.onnx'))) return notCached();
           if (cancelled) return;
-          setWarmUp('loading');
+          setDeviceLoad('loading');
           void bridge
             .load()
             .catch(() => undefined)
-            .finally(() => setWarmUp('settled'));
+            .finally(() => setDeviceLoad('settled'));
         })
         .catch(notCached);
     return () => {

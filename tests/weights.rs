@@ -179,3 +179,20 @@ fn unsupported_dequantize_linear_is_left_to_tract() {
     assert_eq!(kept.input, ["b_q", "b_scale", "b_zero"]);
     assert!(graph.initializer.iter().any(|t| t.name == "b_q"));
 }
+
+#[test]
+fn weights_folded_on_two_threads_equal_tracts_bit_for_bit() {
+    // Every weight split over the pool, however small (the default threshold keeps these inline).
+    tract_linalg::multithread::set_threading_element_threshold(0);
+    let onnx = tract_onnx::onnx();
+    let original = model();
+    let tracts = run(onnx.model_for_proto_model(&original).unwrap());
+
+    let mut proto = original.clone();
+    let pool = vibe_opsy::engine::threads::MatmulThreads::new(2);
+    let folded = pool.run(|| weights::dequantize_constant_weights(&mut proto));
+    assert_eq!(folded.len(), 4);
+    let mut model = onnx.model_for_proto_model(&proto).unwrap();
+    folded.install(&mut model).unwrap();
+    assert_eq!(run(model), tracts);
+}

@@ -144,12 +144,16 @@ pub fn serve(
         tracing::info!(addr = %listener.local_addr()?, "listening");
         let slot = state.model.clone();
         let model = model.to_path_buf();
+        let cores = state.cores.clone();
         tokio::task::spawn_blocking(move || {
-            let loaded = model_files::load_classifier(&model).map(|(mut c, t)| {
-                tracing::info!(parse_ms = t.parse_ms, optimize_ms = t.optimize_ms, "model loaded");
-                c.remember_images(remember_images);
-                c
-            });
+            // With the cores an inference alone would get (the weights' fold splits over them).
+            let loaded = cores
+                .run(|| model_files::load_classifier(&model))
+                .map(|(mut c, t)| {
+                    tracing::info!(parse_ms = t.parse_ms, optimize_ms = t.optimize_ms, "model loaded");
+                    c.remember_images(remember_images);
+                    c
+                });
             if let Err(e) = &loaded {
                 tracing::error!("model failed to load: {e:#}");
             }

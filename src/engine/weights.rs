@@ -183,8 +183,8 @@ fn dequantize(
         let mut plain = value.try_as_plain_ram_mut().ok()?;
         let out = plain.as_slice_mut::<f32>().ok()?;
         // Whole runs split over the cores of the current tract executor (one core: inline). The
-        // values do not depend on the split; natively it halves the fold on two cores (most of
-        // its time is the first touch of the float32 memory, which parallelises).
+        // values do not depend on the split. Natively on two cores the fold took 33–50 ms instead of
+        // 47–69 (most of its time is the first touch of the float32 memory: BENCHMARKS.md, "Native").
         par_chunks_mut(out, inner, len, |first_run, chunk| {
             for (k, out) in chunk.chunks_exact_mut(inner).enumerate() {
                 let c = (first_run + k) % channels;

@@ -4,4 +4,6 @@
 pub mod wasm_matmul;
 
 #[cfg(target_arch = "x86_64")]
+pub mod amd_avx512;
+#[cfg(target_arch = "x86_64")]
 pub mod pinned;

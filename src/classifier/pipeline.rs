@@ -147,17 +147,26 @@ impl Classifier {
             .map_err(engine_error)
     }
 
-    /// Where a run's time goes, by op kind (see `Engine::profile`); `clock` returns milliseconds.
+    /// Where a run's time goes, by op kind or by node (see `Engine::profile`); `clock` returns
+    /// milliseconds.
     pub fn profile(
         &self,
         input: &InputTensor,
         meta: &PatientMetadata,
         runs: usize,
+        by_node: bool,
         clock: &dyn Fn() -> f64,
     ) -> Result<Vec<crate::engine::OpTime>, ClassifyError> {
         let encoded_meta = self.encode_metadata(meta)?;
         self.engine
-            .profile(&input.shape, &input.data, encoded_meta.as_deref(), runs, clock)
+            .profile(
+                &input.shape,
+                &input.data,
+                encoded_meta.as_deref(),
+                runs,
+                by_node,
+                clock,
+            )
             .map_err(|e| ClassifyError::Inference(e.to_string()))
     }
 

@@ -22,6 +22,10 @@ pub struct Args {
     /// Instead of the timings: where a warm run's time goes, by op kind (each node timed).
     #[arg(long)]
     profile: bool,
+    /// With `--profile`: one row per node (name, op, and for a matrix product its shape and
+    /// kernel), slowest first.
+    #[arg(long, requires = "profile")]
+    by_node: bool,
 }
 
 #[derive(serde::Serialize)]
@@ -68,7 +72,7 @@ pub fn run(model: &Path, args: Args, threads: usize) -> anyhow::Result<ExitCode>
     let first_inference_ms = ms_since(t);
 
     if args.profile {
-        let ops = classifier.profile(&tensor, &meta, runs, &model_files::clock_ms)?;
+        let ops = classifier.profile(&tensor, &meta, runs, args.by_node, &model_files::clock_ms)?;
         if args.json {
             println!("{}", serde_json::to_string(&ops)?);
         } else {

@@ -236,13 +236,15 @@ impl Engine {
     }
 
     /// Time per op kind over `runs` runs (for `vibe-opsy bench --profile`): each node timed as it
-    /// runs, summed by op name, slowest first, in ms per run.
+    /// runs, summed by op name, slowest first, in ms per run. With `by_node`, one row per node
+    /// instead: its name and what tract says of its op (for a matrix product: shape and kernel).
     pub fn profile(
         &self,
         shape: &[usize],
         image: &[f32],
         vector: Option<&[f32]>,
         runs: usize,
+        by_node: bool,
         clock: &dyn Fn() -> f64,
     ) -> Result<Vec<OpTime>, EngineError> {
         let infer = |e: TractError| EngineError::Run(format!("{e:#}"));
@@ -255,7 +257,13 @@ impl Engine {
                 .run_plan_with_eval(inputs, |ctx, op_state, node, input| {
                     let started = clock();
                     let out = tract_onnx::tract_core::plan::eval(ctx, op_state, node, input);
-                    let entry = by_op.entry(node.op().name().to_string()).or_default();
+                    let key = if by_node {
+                        let info = node.op().info().unwrap_or_default().join("; ");
+                        format!("{} [{}] {info}", node.name, node.op().name())
+                    } else {
+                        node.op().name().to_string()
+                    };
+                    let entry = by_op.entry(key).or_default();
                     entry.0 += clock() - started;
                     entry.1 += 1;
                     out

@@ -23,18 +23,29 @@ use tract_onnx::tract_core::ops::konst::Const;
 use tract_onnx::tract_core::optim::change_axes::change_axes;
 use tract_onnx::tract_core::optim::{Optimizer, OptimizerSession, TypedPass};
 
+use super::const_axes::AxisOpsOnWeights;
+
 /// Constants with more values than this are weights: explorations do not start there.
 pub const WEIGHT_MIN_VALUES: usize = 4096;
 
 /// Declutters `model` as `TypedModel::declutter` does, with [`ChangeAxesFromActivations`] in
-/// place of tract's `ChangeAxes` (should a tract version have no such pass, its declutter runs
-/// unchanged).
+/// place of tract's `ChangeAxes` and [`AxisOpsOnWeights`] just before its `PropConst` (should a
+/// tract version have no such pass, its declutter runs without that change).
 pub fn declutter(model: &mut TypedModel) -> TractResult<()> {
     let mut optimizer = Optimizer::declutter();
     for pass in optimizer.passes.iter_mut() {
         if format!("{pass:?}") == "ChangeAxes" {
             *pass = Box::<ChangeAxesFromActivations>::default();
         }
+    }
+    if let Some(prop_const) = optimizer
+        .passes
+        .iter()
+        .position(|p| format!("{p:?}").starts_with("PropConst"))
+    {
+        optimizer
+            .passes
+            .insert(prop_const, Box::<AxisOpsOnWeights>::default());
     }
     super::optimizer::run(&optimizer, model)
 }

@@ -248,12 +248,15 @@ test('typing an age during a classification keeps the worker and ends on the CLI
     const workers = [];
     page.on('worker', (w) => workers.push(w.url()));
     await page.goto(server.url);
-    await page.locator('[data-testid=dropzone]').waitFor();
+    // The layout settled first (3D screen in, or the 2D fallback for good): a click on the field while
+    // the workspace moves into the 3D screen can land beside it (seen once in CI: the field stayed empty).
+    await page.waitForSelector('[data-testid=ui-3d], [data-testid=ui-2d]:not([data-reason="loading 3D"])');
     await dropFile(page, GOOD);
     // while the first answer is being computed, type "65" one key at a time
     const age = page.getByRole('spinbutton', { name: 'Age' });
     await age.click();
     await age.pressSequentially('65', { delay: 80 });
+    assert.equal(await age.inputValue(), '65', 'every key typed during the classification reached the field');
     const want = nativePredictions([GOOD], ['--age', '65'])[GOOD];
     await waitForChangedNumbers(page, GOOD, want);
     const classifierWorkers = workers.filter((u) => u.includes('classifier.worker'));

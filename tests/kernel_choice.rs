@@ -27,15 +27,19 @@ fn theirs_and_ours(m: usize, k: usize, n: usize) -> (String, String) {
     (theirs, ours)
 }
 
+/// Whether the tier applies: AVX-512, and an AMD CPU as tract sees it (its `TRACT_X86_KIND`
+/// override first, then the CPUID vendor).
 fn amd_with_avx512() -> bool {
     let leaf = std::arch::x86_64::__cpuid(0);
     let vendor: Vec<u8> = [leaf.ebx, leaf.edx, leaf.ecx]
         .iter()
         .flat_map(|r| r.to_le_bytes())
         .collect();
-    vendor == b"AuthenticAMD"
-        && std::arch::is_x86_feature_detected!("avx512f")
-        && std::env::var_os("TRACT_X86_KIND").is_none()
+    let amd = match std::env::var("TRACT_X86_KIND") {
+        Ok(kind) => kind == "amd",
+        Err(_) => vendor == b"AuthenticAMD",
+    };
+    amd && std::arch::is_x86_feature_detected!("avx512f")
 }
 
 /// Shapes of the bundled model's products (m, k, n), some of which tract's AMD cost model gives

@@ -6,7 +6,7 @@ use tract_linalg::mmm::Query;
 use tract_linalg::mmm_tiers;
 use tract_linalg::MmmDispatch;
 use tract_onnx::prelude::DatumType;
-use vibe_opsy::engine::kernels::amd_avx512::{PRECEDENCE, REPLACEMENT, SLOW_TILE};
+use vibe_opsy::engine::kernels::amd_avx512::{is_amd, PRECEDENCE, REPLACEMENT, SLOW_TILE};
 
 /// The kernel tract's own tiers (without ours) would pick, and the one the dispatch picks.
 fn theirs_and_ours(m: usize, k: usize, n: usize) -> (String, String) {
@@ -27,19 +27,9 @@ fn theirs_and_ours(m: usize, k: usize, n: usize) -> (String, String) {
     (theirs, ours)
 }
 
-/// Whether the tier applies: AVX-512, and an AMD CPU as tract sees it (its `TRACT_X86_KIND`
-/// override first, then the CPUID vendor).
+/// Whether the tier applies: AVX-512, and an AMD CPU as tract sees it.
 fn amd_with_avx512() -> bool {
-    let leaf = std::arch::x86_64::__cpuid(0);
-    let vendor: Vec<u8> = [leaf.ebx, leaf.edx, leaf.ecx]
-        .iter()
-        .flat_map(|r| r.to_le_bytes())
-        .collect();
-    let amd = match std::env::var("TRACT_X86_KIND") {
-        Ok(kind) => kind == "amd",
-        Err(_) => vendor == b"AuthenticAMD",
-    };
-    amd && std::arch::is_x86_feature_detected!("avx512f")
+    is_amd() && std::arch::is_x86_feature_detected!("avx512f")
 }
 
 /// Shapes of the bundled model's products (m, k, n), some of which tract's AMD cost model gives

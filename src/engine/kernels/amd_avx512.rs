@@ -25,7 +25,7 @@ pub const SLOW_TILE: &str = "avx512_mmm_f32_16x12";
 pub const REPLACEMENT: &str = "avx512_mmm_f32_32x6";
 
 /// Whether tract would treat this CPU as AMD: its `TRACT_X86_KIND` override first, then CPUID.
-fn is_amd() -> bool {
+pub fn is_amd() -> bool {
     match std::env::var("TRACT_X86_KIND") {
         Ok(kind) => kind == "amd",
         Err(_) => {

@@ -10,10 +10,10 @@
 //! its page faults) were ≈ 30 % of the model load (`perf`, BENCHMARKS.md "Native").
 //!
 //! [`AxisOpsOnWeights`] runs just before `PropConst` and does the same fold in place: when a
-//! constant's only consumer is an axis op or an identity, it takes the tensor out of the constant (which is left
-//! dead, and dropped by the next compaction), applies the op to it (a reshape touches no value;
-//! moving an axis is the one permuted copy tract makes too) and turns the axis op into the
-//! constant. The graph that results is the one `PropConst` would give: a test checks the
+//! constant's only consumer is an axis op or an identity, it takes the tensor out of the constant
+//! (which is left dead, and dropped by the next compaction), applies the op to it (a reshape
+//! touches no value; moving an axis is the one permuted copy tract makes too) and turns the axis
+//! op into the constant. The graph that results is the one `PropConst` would give: a test checks the
 //! decluttered bundled model node for node against tract's.
 
 use tract_onnx::prelude::*;

@@ -48,6 +48,14 @@ export interface ClassifierOptions {
   /** How long the thread pool may take to start before the classifier falls back to one thread (ms, default 20000). */
   poolTimeoutMs?: number;
   /**
+   * Told just before (`'pool-starting'`) and just after (`'pool-requested'`) the threaded engine
+   * creates its pool's Web Workers, a synchronous step that should take milliseconds. Firefox ESR
+   * sometimes never returns from it (a `new Worker` inside a worker): the thread is stuck for good
+   * and only its owner can see it. The web app restarts its worker when the second call does not
+   * follow the first within seconds.
+   */
+  onStage?: (stage: 'pool-starting' | 'pool-requested') => void;
+  /**
    * While the model downloads, warm the engine up on a small model of its own so that the browser has
    * optimised its code when the model arrives (default true; nothing runs when the model is there first).
    */

@@ -186,9 +186,11 @@ async function startThreadedEngine(threads, options) {
   const threaded = await import('./generated/threads/vibe_opsy_threads.js');
   await threaded.default({ module_or_path: await engineSource(options.threadsWasm ?? THREADS_WASM, options) });
   let abandoned = false;
+  options.onStage?.('pool-starting');
   const started = threaded.initThreadPool(threads).then(() => {
     if (!abandoned) threaded.useThreadPool();
   });
+  options.onStage?.('pool-requested');
   poolStarting = {
     wait: (timeoutMs) =>
       withTimeout(started, timeoutMs, 'starting the thread pool').then(

@@ -8,6 +8,8 @@ import type { FromWorker, ToWorker } from './protocol';
 declare const __ASSET_SIZES__: Record<string, number>;
 
 let classifier: Promise<Classifier> | undefined;
+/** 1 when the UI asked for the single-threaded build (a restart after a stuck threaded start). */
+let threads: 1 | undefined;
 
 function post(message: FromWorker) {
   (self as unknown as Worker).postMessage(message);
@@ -17,6 +19,8 @@ function load(): Promise<Classifier> {
   classifier ??= (async () => {
     const started = performance.now();
     const c = await createClassifier({
+      threads: threads ?? 'auto',
+      onStage: (stage) => post({ type: 'stage', stage }),
       fetch: cachedFetch({
         sizes: typeof __ASSET_SIZES__ === 'object' ? __ASSET_SIZES__ : {},
         onProgress: (p) => post({ type: 'progress', ...p }),
@@ -41,6 +45,7 @@ function describe(e: unknown): { code: string; message: string } {
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   if (message.type === 'load') {
+    threads = message.threads;
     try {
       await load();
     } catch (e) {

@@ -193,8 +193,9 @@ async function serveSite(site, { isolated }) {
 const RUN = `
   import { createClassifier, defaultThreads, threadsUnavailableReason } from './vibe-opsy/index.js';
   async function run(names, options) {
-    const classifier = await createClassifier(options);
-    const out = {};
+    const stages = [];
+    const classifier = await createClassifier({ ...options, onStage: (stage) => stages.push(stage) });
+    const out = { stages };
     for (const name of names) out[name] = await classifier.classify(await (await fetch('images/' + name)).blob());
     try { classifier.classifyBytes(new Uint8Array(0)); } catch (e) { out.error = { code: e.code, message: e.message }; }
     out.after = classifier.classifyBytes(new Uint8Array(await (await fetch('images/lesion_7_2.png')).arrayBuffer())).class;
@@ -258,6 +259,7 @@ test('plain browser ESM (no bundler) in headless Chromium: the single-threaded b
     const onPage = await page.evaluate((names) => window.run(names), IMAGES);
     assertNative(onPage);
     assert.deepEqual(onPage.engine, { build: 'relaxed-simd', threads: 1 });
+    assert.deepEqual(onPage.stages, []);
     assert.match(onPage.reason, /not cross-origin isolated/);
     const inWorker = await page.evaluate((names) => window.runInWorker(names), IMAGES);
     assert.deepEqual(inWorker.engine, { build: 'relaxed-simd', threads: 1 });
@@ -272,6 +274,8 @@ test('plain browser ESM (no bundler) in headless Chromium: the single-threaded b
     assert.equal(threaded.reason, cores > 1 ? null : 'one core');
     if (cores > 1) {
       assert.deepEqual(threaded.engine, { build: 'threads', threads: threaded.defaultThreads });
+      // around the pool's creation (what the web app watches for a stuck start)
+      assert.deepEqual(threaded.stages, ['pool-starting', 'pool-requested']);
       assert.ok(threaded.defaultThreads >= 2, `default threads ${threaded.defaultThreads} on ${cores} cores`);
     }
     assertNative(threaded);

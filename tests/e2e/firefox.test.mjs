@@ -98,7 +98,7 @@ test('Firefox: a lesion image classifies on the device with the CLI\'s numbers; 
   // recorded, so that how often it happens is visible.
   const restarts = consoleOf.get(page).filter((m) => /starting it again/.test(m));
   writeFileSync(join(ARTIFACTS, 'firefox-engine.txt'), `Firefox ESR: on-device build ${build}, ${threads} threads; worker restarts: ${restarts.length}\n${restarts.join('\n')}\n`);
-  if (restarts.length) console.log(`# Firefox: ${restarts.join('; ')}`);
+  if (restarts.length) console.log(`Firefox: ${restarts.join('; ')}`);
   await page.screenshot({ path: join(ARTIFACTS, 'firefox-result.png') });
 
   // a truncated JPEG: a clear error, then a good file still classifies

@@ -150,6 +150,12 @@ fn max_pool_equals_tract_bit_for_bit() {
     vibe_opsy::engine::ops::maxpool::check_against_tract().unwrap();
 }
 
+/// The depthwise convolution that replaces tract's (src/engine/ops/depthwise.rs), SIMD128 loops included.
+#[wasm_bindgen_test]
+fn depthwise_conv_equals_tract() {
+    vibe_opsy::engine::ops::depthwise::check_against_tract().unwrap();
+}
+
 /// The last-axis binary op that replaces tract's generic broadcast (src/engine/ops/last_axis_binop.rs).
 #[wasm_bindgen_test]
 fn last_axis_binop_equals_tract_bit_for_bit() {

@@ -9,9 +9,9 @@ use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 
 use super::head::{self, Head};
-use super::ops::last_axis_binop;
 #[cfg(target_arch = "wasm32")]
 use super::ops::maxpool;
+use super::ops::{depthwise, last_axis_binop};
 use super::passes::{declutter, optimizer};
 use super::{heap, weights};
 
@@ -86,11 +86,12 @@ fn load_err(e: impl std::fmt::Display) -> EngineError {
 }
 
 /// What `into_optimized` does (type, declutter, codegen), with vibe-opsy's changes: a declutter that
-/// does not copy the weights at every attempt ([`declutter`]) and tract's max pools replaced by
-/// vectorised ones ([`maxpool`]).
+/// does not copy the weights at every attempt ([`declutter`]), tract's depthwise convolutions
+/// ([`depthwise`]) and max pools ([`maxpool`]) replaced by vectorised ones.
 pub fn optimize(model: InferenceModel) -> TractResult<TypedModel> {
     let mut typed = model.into_typed()?;
     declutter::declutter(&mut typed)?;
+    depthwise::replace_depthwise_convs(&mut typed)?;
     optimizer::optimize(&mut typed)?;
     // On wasm only: natively tract's own pool is twice as fast as ours, which has no native SIMD
     // path (`vibe-opsy bench --profile`: 6.6 vs 13–15 ms per run on Xception's four pools).

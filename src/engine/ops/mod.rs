@@ -1,4 +1,5 @@
 //! Ops swapped in for tract's after optimisation (bit-identical results, faster loops).
 
+pub mod depthwise;
 pub mod last_axis_binop;
 pub mod maxpool;

@@ -9,9 +9,7 @@ use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 
 use super::head::{self, Head};
-#[cfg(target_arch = "wasm32")]
-use super::ops::maxpool;
-use super::ops::{depthwise, last_axis_binop};
+use super::ops::{depthwise, last_axis_binop, maxpool};
 use super::passes::{declutter, optimizer};
 use super::{heap, weights};
 
@@ -93,9 +91,6 @@ pub fn optimize(model: InferenceModel) -> TractResult<TypedModel> {
     declutter::declutter(&mut typed)?;
     depthwise::replace_depthwise_convs(&mut typed)?;
     optimizer::optimize(&mut typed)?;
-    // On wasm only: natively tract's own pool is twice as fast as ours, which has no native SIMD
-    // path (`vibe-opsy bench --profile`: 6.6 vs 13–15 ms per run on Xception's four pools).
-    #[cfg(target_arch = "wasm32")]
     maxpool::replace_max_pools(&mut typed)?;
     last_axis_binop::replace_last_axis_binops(&mut typed)?;
     Ok(typed)

@@ -172,11 +172,21 @@ impl EvalOp for MaxPool2d {
         {
             let mut out_plain = output.try_as_plain_ram_mut()?;
             let out = out_plain.as_slice_mut::<f32>()?;
-            for (image, out) in input
-                .chunks_exact(in_image.max(1))
-                .zip(out.chunks_exact_mut(out_image.max(1)))
-            {
-                pool_image(w, image, out);
+            if w.channels_last {
+                for (image, out) in input
+                    .chunks_exact(in_image.max(1))
+                    .zip(out.chunks_exact_mut(out_image.max(1)))
+                {
+                    pool_pixels(w, image, out);
+                }
+            } else {
+                // The planes of every image, one after the other: split over tract's executor.
+                let (plane, out_plane) = (w.h * w.w, w.oh * w.ow);
+                tract_linalg::multithread::par_chunks_mut(out, out_plane.max(1), expected, |first, out| {
+                    let planes = input.get(first * plane..).unwrap_or_default();
+                    pool_planes(w, planes, out);
+                    Ok(())
+                })?;
             }
         }
         Ok(tvec!(output.into_tvalue()))
@@ -215,13 +225,55 @@ pub fn pool_image(w: &Window, image: &[f32], out: &mut [f32]) {
     if w.channels_last {
         pool_pixels(w, image, out);
     } else {
-        let (plane, out_plane) = (w.h * w.w, w.oh * w.ow);
-        for (plane, out) in image
-            .chunks_exact(plane.max(1))
-            .zip(out.chunks_exact_mut(out_plane.max(1)))
-        {
-            pool_plane(w, plane, out);
+        pool_planes(w, image, out);
+    }
+}
+
+/// Consecutive `h × w` planes into their outputs (as many as `out` holds). Natively the
+/// separable loop, with the widest vector instructions the CPU has; on wasm the SIMD128 one.
+fn pool_planes(w: &Window, planes: &[f32], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            return unsafe { x86::pool_planes_avx512(w, planes, out) };
         }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { x86::pool_planes_avx2(w, planes, out) };
+        }
+    }
+    pool_planes_any(w, planes, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{pool_planes_any, Window};
+
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn pool_planes_avx512(w: &Window, planes: &[f32], out: &mut [f32]) {
+        pool_planes_any(w, planes, out)
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn pool_planes_avx2(w: &Window, planes: &[f32], out: &mut [f32]) {
+        pool_planes_any(w, planes, out)
+    }
+}
+
+#[inline(always)]
+fn pool_planes_any(w: &Window, planes: &[f32], out: &mut [f32]) {
+    let (plane, out_plane) = (w.h * w.w, w.oh * w.ow);
+    #[cfg(not(target_arch = "wasm32"))]
+    let mut column_max = vec![f32::MIN; w.w];
+    for (plane, out) in planes
+        .chunks_exact(plane.max(1))
+        .zip(out.chunks_exact_mut(out_plane.max(1)))
+    {
+        #[cfg(target_arch = "wasm32")]
+        pool_plane(w, plane, out);
+        #[cfg(not(target_arch = "wasm32"))]
+        pool_plane_separable(w, plane, out, &mut column_max);
     }
 }
 
@@ -236,8 +288,9 @@ fn interior_columns(w: &Window) -> std::ops::Range<usize> {
     start..end.max(start)
 }
 
-/// One `h × w` channel plane into its `oh × ow` output: interior outputs four at a time (on
-/// wasm), the border one by one.
+/// One `h × w` channel plane into its `oh × ow` output, on wasm: interior outputs four at a
+/// time, the border one by one.
+#[cfg(target_arch = "wasm32")]
 fn pool_plane(w: &Window, plane: &[f32], out: &mut [f32]) {
     let interior = interior_columns(w);
     for oy in 0..w.oh {
@@ -266,6 +319,64 @@ fn pool_plane(w: &Window, plane: &[f32], out: &mut [f32]) {
                 }
             }
             out_row[ox] = acc;
+        }
+    }
+}
+
+/// One `h × w` channel plane into its `oh × ow` output, natively: for each output row, the
+/// maximum of its window's input rows, column by column (`column_max`, `w` values; one
+/// contiguous loop that vectorises), then of each window's columns in that row. The same
+/// maximum as tract's row-by-row fold (only which of a +0 and a -0 is kept could differ).
+#[cfg(not(target_arch = "wasm32"))]
+#[inline(always)]
+fn pool_plane_separable(w: &Window, plane: &[f32], out: &mut [f32], column_max: &mut [f32]) {
+    let interior = interior_columns(w);
+    for (oy, out_row) in out.chunks_exact_mut(w.ow).enumerate().take(w.oh) {
+        let rows = taps(oy, w.sh, w.pt, w.kh, w.h);
+        let Some(iy0) = (oy * w.sh + rows.start)
+            .checked_sub(w.pt)
+            .filter(|_| !rows.is_empty())
+        else {
+            out_row.fill(f32::MIN);
+            continue;
+        };
+        let (Some(input_rows), Some(column_max)) = (
+            plane.get(iy0 * w.w..(iy0 + rows.len()) * w.w),
+            column_max.get_mut(..w.w),
+        ) else {
+            return;
+        };
+        column_max.fill(f32::MIN);
+        for row in input_rows.chunks_exact(w.w) {
+            for (acc, &v) in column_max.iter_mut().zip(row) {
+                *acc = fold_max(*acc, v);
+            }
+        }
+        let column_max = &*column_max;
+        if w.kw == 3 && w.sw == 2 && !interior.is_empty() {
+            // Xception's windows: three columns, two apart (every tap inside the row).
+            let first = interior.start * 2 - w.pl;
+            let n = interior.len();
+            let taps = &column_max[first..first + 2 * n + 1];
+            for (o, t) in out_row[interior.clone()].iter_mut().zip(taps.windows(3).step_by(2)) {
+                *o = fold_max(fold_max(fold_max(f32::MIN, t[0]), t[1]), t[2]);
+            }
+        } else {
+            for ox in interior.clone() {
+                let ix0 = ox * w.sw - w.pl;
+                out_row[ox] = column_max[ix0..ix0 + w.kw]
+                    .iter()
+                    .fold(f32::MIN, |acc, &v| fold_max(acc, v));
+            }
+        }
+        for ox in (0..interior.start).chain(interior.end..w.ow) {
+            let cols = taps(ox, w.sw, w.pl, w.kw, w.w);
+            out_row[ox] = match (ox * w.sw + cols.start).checked_sub(w.pl) {
+                Some(ix0) => column_max[ix0..ix0 + cols.len()]
+                    .iter()
+                    .fold(f32::MIN, |acc, &v| fold_max(acc, v)),
+                None => f32::MIN,
+            };
         }
     }
 }

@@ -7,6 +7,10 @@
 //! tract has imported the graph) took ≈ 8 % of an inference in Node and Chromium. Here each output
 //! value is computed once in a register: channels first, four neighbouring outputs per `f32x4`
 //! (their strided taps gathered); channels last, 16 channels at a time. `f32x4.pmax` on wasm.
+//! Natively (where tract's pool is faster than that loop without SIMD) channels first is separable:
+//! each output row's window rows folded column by column in one loop the compiler vectorises
+//! (AVX2/AVX-512 picked at run time), then the windows' columns. Channels-first planes are split
+//! over tract's executor (the native pool, wasm-bindgen-rayon's in the threads build).
 //!
 //! The result is bit-identical to tract's: same taps (padding excluded), same fold order
 //! (kernel rows, then columns), same comparison (`if acc < v { v } else { acc }`, which is exactly
@@ -346,10 +350,17 @@ fn pool_plane_separable(w: &Window, plane: &[f32], out: &mut [f32], column_max: 
         ) else {
             return;
         };
-        column_max.fill(f32::MIN);
-        for row in input_rows.chunks_exact(w.w) {
-            for (acc, &v) in column_max.iter_mut().zip(row) {
-                *acc = fold_max(*acc, v);
+        if let [r0, r1, r2] = input_rows.chunks_exact(w.w).collect::<TVec<_>>()[..] {
+            // Three rows (Xception's): one pass.
+            for (x, acc) in column_max.iter_mut().enumerate() {
+                *acc = fold_max(fold_max(fold_max(f32::MIN, r0[x]), r1[x]), r2[x]);
+            }
+        } else {
+            column_max.fill(f32::MIN);
+            for row in input_rows.chunks_exact(w.w) {
+                for (acc, &v) in column_max.iter_mut().zip(row) {
+                    *acc = fold_max(*acc, v);
+                }
             }
         }
         let column_max = &*column_max;
@@ -358,7 +369,10 @@ fn pool_plane_separable(w: &Window, plane: &[f32], out: &mut [f32], column_max: 
             let first = interior.start * 2 - w.pl;
             let n = interior.len();
             let taps = &column_max[first..first + 2 * n + 1];
-            for (o, t) in out_row[interior.clone()].iter_mut().zip(taps.windows(3).step_by(2)) {
+            for (o, t) in out_row[interior.clone()]
+                .iter_mut()
+                .zip(taps.windows(3).step_by(2))
+            {
                 *o = fold_max(fold_max(fold_max(f32::MIN, t[0]), t[1]), t[2]);
             }
         } else {

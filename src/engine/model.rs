@@ -304,6 +304,19 @@ impl Engine {
         image: &[f32],
         vector: Option<&[f32]>,
     ) -> Result<EngineOutput, EngineError> {
+        #[cfg(all(target_arch = "wasm32", feature = "threads"))]
+        return super::threads::on_pool(|| self.run_here(shape, image, vector));
+        #[cfg(not(all(target_arch = "wasm32", feature = "threads")))]
+        self.run_here(shape, image, vector)
+    }
+
+    /// [`Engine::run`] on this thread.
+    fn run_here(
+        &self,
+        shape: &[usize],
+        image: &[f32],
+        vector: Option<&[f32]>,
+    ) -> Result<EngineOutput, EngineError> {
         let infer = |e: TractError| EngineError::Run(format!("{e:#}"));
         let inputs = self.inputs(shape, image, vector)?;
         let outputs = self.plan.run(inputs).map_err(infer)?;

@@ -6,6 +6,8 @@
 //! Note: tract's `Executor::multithread(1)` still goes through rayon; one thread is
 //! `Executor::SingleThread` here.
 
+#[cfg(all(target_arch = "wasm32", feature = "threads"))]
+use tract_linalg::multithread::current_tract_executor;
 use tract_linalg::multithread::{multithread_tract_scope, set_default_executor, Executor};
 
 /// The number of cores of this machine (1 when unknown).
@@ -67,4 +69,26 @@ impl MatmulThreads {
 #[cfg(all(target_arch = "wasm32", feature = "threads"))]
 pub fn use_rayon_global_pool() {
     set_default_executor(Executor::RayonGlobal);
+}
+
+/// Runs `f` on a worker of rayon's global pool when tract's work goes to that pool from a thread
+/// outside it (the wasm threads build: the classifier's Web Worker); else here.
+///
+/// Why: from outside the pool every parallel step of an inference (≈ 90 of them: products,
+/// depthwise convolutions, pools) is injected into the pool and waits for a sleeping worker to be
+/// woken through `Atomics.notify`, then wakes the caller again. Run on a worker, the steps split
+/// from there: that worker computes at once and only the others need waking; the caller blocks
+/// once per inference.
+#[cfg(all(target_arch = "wasm32", feature = "threads"))]
+pub fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    // The executor is checked first: `rayon::current_num_threads` would start a global pool if
+    // none had been built (only wasm-bindgen-rayon's `initThreadPool` may build it here).
+    let pooled = matches!(current_tract_executor(), Executor::RayonGlobal)
+        && rayon::current_thread_index().is_none()
+        && rayon::current_num_threads() > 1;
+    if pooled {
+        rayon::scope(|_| f())
+    } else {
+        f()
+    }
 }

@@ -434,18 +434,9 @@ fn compare_with_tract(
     } else {
         (DataFormat::CHW, shape[0])
     };
-    // Values of either sign and a spread of magnitudes (a xorshift stream).
-    let mut state = 0x9e37_79b9_u32;
-    let mut values = |n: usize| -> Vec<f32> {
-        (0..n)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                ((state % 2001) as f32 - 1000.0) / 700.0
-            })
-            .collect()
-    };
+    // Values of either sign and a spread of magnitudes.
+    let mut stream = super::testing::TestValues::new(700.0);
+    let mut values = |n: usize| stream.take(n);
     let taps = kernel[0] * kernel[1];
     // tract keeps the groups on O in OIHW, on I in the two others.
     let kernel_shape: Vec<usize> = match kernel_fmt {
@@ -485,11 +476,7 @@ fn compare_with_tract(
     let replaced = replace_depthwise_convs(&mut ours)?;
     let ours = ours.into_optimized()?;
     let tract = model.into_optimized()?;
-    let run = |m: TypedModel| -> TractResult<Vec<f32>> {
-        let input = Tensor::from_shape(shape, &input_values)?;
-        let out = m.into_runnable()?.run(tvec!(input.into_tvalue()))?;
-        Ok(out[0].to_plain_array_view::<f32>()?.iter().copied().collect())
-    };
+    let run = |m: TypedModel| super::testing::run_once(m, shape, &input_values);
     Ok((run(tract)?, run(ours)?, replaced))
 }
 

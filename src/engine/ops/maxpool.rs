@@ -652,21 +652,9 @@ fn compare_with_tract(
     let tract = model.into_optimized()?;
     let mut ours = tract.clone();
     let replaced = replace_max_pools(&mut ours)?;
-    // Values with ties, negatives and a spread of magnitudes (a xorshift stream).
-    let mut state = 0x9e37_79b9_u32;
-    let values: Vec<f32> = (0..shape.iter().product::<usize>())
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            ((state % 2001) as f32 - 1000.0) / 7.0
-        })
-        .collect();
-    let run = |m: TypedModel| -> TractResult<Vec<f32>> {
-        let input = Tensor::from_shape(shape, &values)?;
-        let out = m.into_runnable()?.run(tvec!(input.into_tvalue()))?;
-        Ok(out[0].to_plain_array_view::<f32>()?.iter().copied().collect())
-    };
+    // Values with ties, negatives and a spread of magnitudes.
+    let values = super::testing::TestValues::new(7.0).take(shape.iter().product());
+    let run = |m: TypedModel| super::testing::run_once(m, shape, &values);
     Ok((run(tract)?, run(ours)?, replaced))
 }
 

@@ -3,3 +3,5 @@
 pub mod depthwise;
 pub mod last_axis_binop;
 pub mod maxpool;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;

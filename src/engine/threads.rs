@@ -1,5 +1,6 @@
-//! How many cores one inference uses: tract-linalg's matrix multiplications (≈ 90 % of the time)
-//! split their tiles over a rayon pool (`multithread-mm`). Natively a pool of our own; in the wasm
+//! How many cores one inference uses: tract-linalg's matrix multiplications (≈ 85 % of the time)
+//! split their tiles over a rayon pool (`multithread-mm`), and our depthwise convolutions and max
+//! pools their planes (through tract's executor, `par_chunks_mut`). Natively a pool of our own; in the wasm
 //! threads build rayon's global pool, which wasm-bindgen-rayon fills with Web Workers
 //! ([`use_rayon_global_pool`]).
 //!

@@ -224,15 +224,6 @@ fn taps(o: usize, stride: usize, pad: usize, kernel: usize, len: usize) -> std::
     start..end
 }
 
-/// Pools one image (`h × w × c` or `c × h × w`) into its output.
-pub fn pool_image(w: &Window, image: &[f32], out: &mut [f32]) {
-    if w.channels_last {
-        pool_pixels(w, image, out);
-    } else {
-        pool_planes(w, image, out);
-    }
-}
-
 /// Consecutive `h × w` planes into their outputs (as many as `out` holds). Natively the
 /// separable loop, with the widest vector instructions the CPU has; on wasm the SIMD128 one.
 fn pool_planes(w: &Window, planes: &[f32], out: &mut [f32]) {

@@ -10,13 +10,11 @@
 // onnxruntime-web is given the preprocessed tensor; ours decodes and preprocesses the PNG in its run.
 //   node bench/wasm-threads.mjs [ROUNDS]         (needs pkg/ built: scripts/build-wasm.sh)
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { availableParallelism } from 'node:os';
-import { dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { brotliCompressSync, constants } from 'node:zlib';
+import { ROOT, launchChromium, serveIsolated, within } from './isolated-page.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = Number(process.argv[2] ?? 3);
 const WARM_RUNS = 8;
 const N = availableParallelism();
@@ -96,29 +94,10 @@ window.warm = async (configs, warmRuns) => {
 };
 </script>`;
 
-const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
-const routes = { '/pkg/': join(ROOT, 'pkg') + '/', '/ort/': join(ROOT, 'node_modules/onnxruntime-web/dist') + '/', '/data/': ROOT + '/' };
-const isolation = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
-const server = createServer((req, res) => {
-  const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-  if (path === '/') return res.writeHead(200, { 'content-type': 'text/html', ...isolation }).end(page);
-  if (path === '/worker.js') return res.writeHead(200, { 'content-type': 'text/javascript', ...isolation }).end(worker);
-  const prefix = Object.keys(routes).find((p) => path.startsWith(p));
-  try {
-    const body = readFileSync(routes[prefix] + path.slice(prefix.length));
-    res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream', ...isolation }).end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const url = `http://127.0.0.1:${server.address().port}/`;
-const { chromium } = await import('playwright-core');
+const server = await serveIsolated(page, worker);
+const url = server.url;
 // Eager memory measurement: otherwise Chromium answers measureUserAgentSpecificMemory at its next GC.
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--enable-blink-features=ForceEagerMeasureMemory'],
-});
+const browser = await launchChromium(['--enable-blink-features=ForceEagerMeasureMemory']);
 const configs = [
   { label: 'vibe-opsy as shipped (default threads)', engine: 'ours' },
   { label: 'vibe-opsy, threads: 1 (relaxed SIMD build)', engine: 'ours', threads: 1 },
@@ -140,14 +119,6 @@ async function inFreshPage(fn) {
   } finally {
     await context.close();
   }
-}
-
-/** Fails loudly instead of waiting forever when a step stalls (a worker that never answers). */
-function within(ms, what, promise) {
-  let timer;
-  return Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms / 1000} s`)), ms)))]).finally(() =>
-    clearTimeout(timer),
-  );
 }
 
 const cold = configs.map(() => []);

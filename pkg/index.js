@@ -346,6 +346,19 @@ export class Classifier {
     this.#live().forgetImages();
   }
 
+  /**
+   * Where an inference's time goes on this device: the model run `runs` times on an encoded image,
+   * each node timed as it runs, summed by op kind (or one row per node with `byNode`), slowest
+   * first. A measuring aid (`bench/wasm-profile.mjs`), not needed to classify.
+   */
+  profile(bytes, { runs = 5, byNode = false } = {}) {
+    try {
+      return this.#live().profile(bytes, runs >>> 0, !!byNode);
+    } catch (e) {
+      throw wrapError(e);
+    }
+  }
+
   /** Releases the model's memory. */
   free() {
     this.#inner?.free();

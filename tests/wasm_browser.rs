@@ -156,6 +156,31 @@ fn depthwise_conv_equals_tract() {
     vibe_opsy::engine::ops::depthwise::check_against_tract().unwrap();
 }
 
+/// The wasm graph is the native one where it matters: every one of Xception's 34 depthwise
+/// convolutions runs as ours, channels first. (tract's declutter asks for channels last in its wasm
+/// builds, for tract-linalg's routine; 21 of them stayed tract's until the declutter dropped that
+/// request for the convolutions ours covers: src/engine/passes/declutter.rs.)
+#[wasm_bindgen_test]
+fn every_depthwise_conv_of_the_model_is_ours() {
+    let image = IMAGES[0].1;
+    let ops: Vec<serde_json::Value> =
+        serde_wasm_bindgen::from_value(classifier().profile(image, 1, false).unwrap()).unwrap();
+    let nodes = |name: &str| {
+        ops.iter()
+            .filter(|o| o["op"] == name)
+            .map(|o| o["nodes"].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!(nodes("DepthwiseConv2d"), 34, "{ops:?}");
+    assert_eq!(nodes("DepthWiseConv"), 0, "{ops:?}");
+    let ours: Vec<serde_json::Value> =
+        serde_wasm_bindgen::from_value(classifier().profile(image, 1, true).unwrap()).unwrap();
+    assert!(ours
+        .iter()
+        .filter(|o| o["op"].as_str().unwrap().contains("[DepthwiseConv2d]"))
+        .all(|o| o["op"].as_str().unwrap().ends_with("(channels first)")));
+}
+
 /// The last-axis binary op that replaces tract's generic broadcast (src/engine/ops/last_axis_binop.rs).
 #[wasm_bindgen_test]
 fn last_axis_binop_equals_tract_bit_for_bit() {

@@ -155,7 +155,7 @@ impl Classifier {
         meta: &PatientMetadata,
         runs: usize,
         by_node: bool,
-        clock: &dyn Fn() -> f64,
+        clock: &(dyn Fn() -> f64 + Sync),
     ) -> Result<Vec<crate::engine::OpTime>, ClassifyError> {
         let encoded_meta = self.encode_metadata(meta)?;
         self.engine

@@ -241,7 +241,23 @@ impl Engine {
         vector: Option<&[f32]>,
         runs: usize,
         by_node: bool,
-        clock: &dyn Fn() -> f64,
+        clock: &(dyn Fn() -> f64 + Sync),
+    ) -> Result<Vec<OpTime>, EngineError> {
+        #[cfg(all(target_arch = "wasm32", feature = "threads"))]
+        return super::threads::on_pool(|| self.profile_here(shape, image, vector, runs, by_node, clock));
+        #[cfg(not(all(target_arch = "wasm32", feature = "threads")))]
+        self.profile_here(shape, image, vector, runs, by_node, clock)
+    }
+
+    /// [`Engine::profile`] on this thread.
+    fn profile_here(
+        &self,
+        shape: &[usize],
+        image: &[f32],
+        vector: Option<&[f32]>,
+        runs: usize,
+        by_node: bool,
+        clock: &(dyn Fn() -> f64 + Sync),
     ) -> Result<Vec<OpTime>, EngineError> {
         let infer = |e: TractError| EngineError::Run(format!("{e:#}"));
         let mut by_op: std::collections::HashMap<String, (f64, usize)> = Default::default();

@@ -65,10 +65,22 @@ impl MatmulThreads {
     }
 }
 
+/// Below this many elements of work a row-parallel step (tract's element-wise ops, our depthwise
+/// convolutions and pools) runs on the calling worker alone in the wasm threads build; tract's
+/// default is 32,768. Why: handing half of a step to another Web Worker costs ≈ 0.1–0.3 ms there
+/// (waking it through `Atomics.notify`, then waiting for its half), so a step of less than about
+/// half a millisecond ran slower on 2 threads than on 1 (`bench/wasm-profile.mjs`: the middle
+/// flow's depthwise convolutions, 1.7 M multiply-adds each, 0.30 ms on one thread, 0.3–0.6 ms on
+/// two; the ReLUs and residual additions 1.6× slower on two).
+#[cfg(all(target_arch = "wasm32", feature = "threads"))]
+pub const WASM_ELEMENT_THRESHOLD: usize = 1 << 21;
+
 /// Sends every matrix multiplication to rayon's global pool (wasm threads build: call once
-/// `initThreadPool(n)` has resolved).
+/// `initThreadPool(n)` has resolved), and keeps steps too small to gain from it on one worker
+/// ([`WASM_ELEMENT_THRESHOLD`]).
 #[cfg(all(target_arch = "wasm32", feature = "threads"))]
 pub fn use_rayon_global_pool() {
+    tract_linalg::multithread::set_threading_element_threshold(WASM_ELEMENT_THRESHOLD);
     set_default_executor(Executor::RayonGlobal);
 }
 

@@ -117,6 +117,25 @@ impl LesionClassifier {
         self.inner.forget_images();
     }
 
+    /// Where an inference's time goes on this device: the model run `runs` times on `image`
+    /// (decoded and resized once), each node timed as it runs, summed by op kind (or per node with
+    /// `byNode`), slowest first: `[{ op, ms_per_run, nodes }]`. For measuring (`bench/wasm-profile.mjs`);
+    /// the threaded build runs it on its pool like `classify`.
+    pub fn profile(&self, image: &[u8], runs: u32, by_node: bool) -> Result<JsValue, JsValue> {
+        let tensor = self.inner.preprocess(image).map_err(js_error)?;
+        let ops = self
+            .inner
+            .profile(
+                &tensor,
+                &PatientMetadata::default(),
+                runs as usize,
+                by_node,
+                &performance_now,
+            )
+            .map_err(js_error)?;
+        to_js(&ops)
+    }
+
     /// The model manifest (labels, malignant classes, input description).
     #[wasm_bindgen(getter)]
     pub fn manifest(&self) -> Result<JsValue, JsValue> {

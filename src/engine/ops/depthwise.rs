@@ -95,9 +95,15 @@ pub fn replace_depthwise_convs(model: &mut TypedModel) -> TractResult<usize> {
     Ok(replaced)
 }
 
-/// The equivalent of `node`, or `None` when it is not a plain f32 depthwise 2-D convolution with
-/// stride 1, no dilation, a channels-first dense input and constant weights.
-fn replacement(model: &TypedModel, node: &TypedNode) -> TractResult<Option<DepthwiseConv2d>> {
+/// Whether [`replace_depthwise_convs`] will replace `node` (a depthwise `Conv` that stays channels
+/// first); its weights are not copied to find out.
+pub fn covers(model: &TypedModel, node: &TypedNode) -> TractResult<bool> {
+    Ok(geometry(model, node)?.is_some())
+}
+
+/// The geometry of `node` if it is a plain f32 depthwise 2-D convolution with stride 1, no
+/// dilation, a channels-first dense input and constant weights; else `None`.
+fn geometry(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Geometry>> {
     let Some(conv) = node.op_as::<Conv>() else {
         return Ok(None);
     };
@@ -154,9 +160,21 @@ fn replacement(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Depth
         && geometry.ow > 0
         && geometry.padded_h() == h + padding[0].pad_before + padding[0].pad_after
         && geometry.padded_w() == w + padding[1].pad_before + padding[1].pad_after;
-    if !consistent {
+    Ok(consistent.then_some(geometry))
+}
+
+/// The equivalent of `node` (see [`geometry`]), or `None`.
+fn replacement(model: &TypedModel, node: &TypedNode) -> TractResult<Option<DepthwiseConv2d>> {
+    let (Some(geometry), Some(conv)) = (geometry(model, node)?, node.op_as::<Conv>()) else {
         return Ok(None);
-    }
+    };
+    let facts = model.node_input_facts(node.id)?;
+    let (Some(shape), Some(kernel), Some(bias)) =
+        (facts[0].shape.as_concrete(), &facts[1].konst, &facts[2].konst)
+    else {
+        return Ok(None);
+    };
+    let (channels, kh, kw) = (geometry.c, geometry.kh, geometry.kw);
     // [group, 1, kh * kw] whatever the kernel format: one row of taps per channel.
     let kernel = conv.kernel_fmt.kernel_as_group_o_ihw(kernel, conv.group)?;
     if kernel.len() != channels * kh * kw {
@@ -218,7 +236,9 @@ impl EvalOp for DepthwiseConv2d {
         {
             let mut out_plain = output.try_as_plain_ram_mut()?;
             let out = out_plain.as_slice_mut::<f32>()?;
-            tract_linalg::multithread::par_chunks_mut(out, out_plane, total, |first, chunk| {
+            // The work, for the executor's threshold: one multiply-add per tap and output value.
+            let work = total.saturating_mul(g.kh * g.kw);
+            tract_linalg::multithread::par_chunks_mut(out, out_plane, work, |first, chunk| {
                 convolve_planes(g, kernel, bias, input, first, chunk);
                 Ok(())
             })?;

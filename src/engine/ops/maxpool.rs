@@ -186,7 +186,10 @@ impl EvalOp for MaxPool2d {
             } else {
                 // The planes of every image, one after the other: split over tract's executor.
                 let (plane, out_plane) = (w.h * w.w, w.oh * w.ow);
-                tract_linalg::multithread::par_chunks_mut(out, out_plane.max(1), expected, |first, out| {
+                // The work, for the executor's threshold: each input value for each window row
+                // and column (a pooled value costs far more than a multiply-add of a convolution).
+                let work = input.len().saturating_mul(w.kh * w.kw);
+                tract_linalg::multithread::par_chunks_mut(out, out_plane.max(1), work, |first, out| {
                     let planes = input.get(first * plane..).unwrap_or_default();
                     pool_planes(w, planes, out);
                     Ok(())

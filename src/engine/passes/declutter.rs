@@ -11,6 +11,12 @@
 //! than [`WEIGHT_MIN_VALUES`] values. Changes that reach such a constant from elsewhere still
 //! apply, so nothing that tract would do is lost on this model: a test checks that the decluttered
 //! graph is the same node for node.
+//!
+//! One more difference, where tract-linalg has a channels-last depthwise routine (its wasm builds):
+//! there a depthwise `Conv` asks for its channels to be moved last, which turned 21 of Xception's 34
+//! depthwise convolutions channels last in the wasm builds only (and their neighbours with them), so
+//! that our channels-first op ([`depthwise`]) could not take them and the wasm graph was not the
+//! native one. Those requests are dropped for the convolutions our op covers.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -24,6 +30,7 @@ use tract_onnx::tract_core::optim::change_axes::change_axes;
 use tract_onnx::tract_core::optim::{Optimizer, OptimizerSession, TypedPass};
 
 use super::const_axes::AxisOpsOnWeights;
+use crate::engine::ops::depthwise;
 
 /// Constants with more values than this are weights: explorations do not start there.
 pub const WEIGHT_MIN_VALUES: usize = 4096;
@@ -85,14 +92,17 @@ impl TypedPass for ChangeAxesFromActivations {
             if node.op_is::<Dummy>() || is_weight(node) {
                 continue;
             }
-            let suggested = node
-                .op
-                .suggested_axis_changes()?
-                .into_iter()
-                .map(|(io, op)| AxisChange {
-                    outlet: io.as_outlet(node),
-                    op,
-                });
+            // tract's depthwise `Conv` suggests channels last for tract-linalg's routine; ours
+            // replaces it channels first.
+            let suggested = if depthwise::covers(model, node)? {
+                tvec![]
+            } else {
+                node.op.suggested_axis_changes()?
+            };
+            let suggested = suggested.into_iter().map(|(io, op)| AxisChange {
+                outlet: io.as_outlet(node),
+                op,
+            });
             let unit_axes = node.outputs.iter().enumerate().flat_map(|(slot, output)| {
                 output
                     .fact

@@ -79,6 +79,14 @@ fn outlet_names(model: &InferenceModel, outlets: &[OutletId]) -> Vec<String> {
     outlets.iter().map(|o| model.node(o.node).name.clone()).collect()
 }
 
+// An inference runs on the wasm threads build's pool (`threads::on_pool`); elsewhere here.
+#[cfg(all(target_arch = "wasm32", feature = "threads"))]
+use super::threads::on_pool;
+#[cfg(not(all(target_arch = "wasm32", feature = "threads")))]
+fn on_pool<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
 fn load_err(e: impl std::fmt::Display) -> EngineError {
     EngineError::Load(format!("{e:#}"))
 }
@@ -243,55 +251,41 @@ impl Engine {
         by_node: bool,
         clock: &(dyn Fn() -> f64 + Sync),
     ) -> Result<Vec<OpTime>, EngineError> {
-        #[cfg(all(target_arch = "wasm32", feature = "threads"))]
-        return super::threads::on_pool(|| self.profile_here(shape, image, vector, runs, by_node, clock));
-        #[cfg(not(all(target_arch = "wasm32", feature = "threads")))]
-        self.profile_here(shape, image, vector, runs, by_node, clock)
-    }
-
-    /// [`Engine::profile`] on this thread.
-    fn profile_here(
-        &self,
-        shape: &[usize],
-        image: &[f32],
-        vector: Option<&[f32]>,
-        runs: usize,
-        by_node: bool,
-        clock: &(dyn Fn() -> f64 + Sync),
-    ) -> Result<Vec<OpTime>, EngineError> {
-        let infer = |e: TractError| EngineError::Run(format!("{e:#}"));
-        let mut by_op: std::collections::HashMap<String, (f64, usize)> = Default::default();
-        let runs = runs.max(1);
-        for _ in 0..runs {
-            let mut state = self.plan.spawn().map_err(infer)?;
-            let inputs = self.inputs(shape, image, vector)?;
-            state
-                .run_plan_with_eval(inputs, |ctx, op_state, node, input| {
-                    let started = clock();
-                    let out = tract_onnx::tract_core::plan::eval(ctx, op_state, node, input);
-                    let key = if by_node {
-                        let info = node.op().info().unwrap_or_default().join("; ");
-                        format!("{} [{}] {info}", node.name, node.op().name())
-                    } else {
-                        node.op().name().to_string()
-                    };
-                    let entry = by_op.entry(key).or_default();
-                    entry.0 += clock() - started;
-                    entry.1 += 1;
-                    out
+        on_pool(|| {
+            let infer = |e: TractError| EngineError::Run(format!("{e:#}"));
+            let mut by_op: std::collections::HashMap<String, (f64, usize)> = Default::default();
+            let runs = runs.max(1);
+            for _ in 0..runs {
+                let mut state = self.plan.spawn().map_err(infer)?;
+                let inputs = self.inputs(shape, image, vector)?;
+                state
+                    .run_plan_with_eval(inputs, |ctx, op_state, node, input| {
+                        let started = clock();
+                        let out = tract_onnx::tract_core::plan::eval(ctx, op_state, node, input);
+                        let key = if by_node {
+                            let info = node.op().info().unwrap_or_default().join("; ");
+                            format!("{} [{}] {info}", node.name, node.op().name())
+                        } else {
+                            node.op().name().to_string()
+                        };
+                        let entry = by_op.entry(key).or_default();
+                        entry.0 += clock() - started;
+                        entry.1 += 1;
+                        out
+                    })
+                    .map_err(infer)?;
+            }
+            let mut times: Vec<OpTime> = by_op
+                .into_iter()
+                .map(|(op, (ms, count))| OpTime {
+                    op,
+                    ms_per_run: ms / runs as f64,
+                    nodes: count / runs,
                 })
-                .map_err(infer)?;
-        }
-        let mut times: Vec<OpTime> = by_op
-            .into_iter()
-            .map(|(op, (ms, count))| OpTime {
-                op,
-                ms_per_run: ms / runs as f64,
-                nodes: count / runs,
-            })
-            .collect();
-        times.sort_by(|a, b| b.ms_per_run.total_cmp(&a.ms_per_run));
-        Ok(times)
+                .collect();
+            times.sort_by(|a, b| b.ms_per_run.total_cmp(&a.ms_per_run));
+            Ok(times)
+        })
     }
 
     /// Whether [`Engine::run_head`] can answer (the model has a vector input and the spec names
@@ -320,32 +314,21 @@ impl Engine {
         image: &[f32],
         vector: Option<&[f32]>,
     ) -> Result<EngineOutput, EngineError> {
-        #[cfg(all(target_arch = "wasm32", feature = "threads"))]
-        return super::threads::on_pool(|| self.run_here(shape, image, vector));
-        #[cfg(not(all(target_arch = "wasm32", feature = "threads")))]
-        self.run_here(shape, image, vector)
-    }
-
-    /// [`Engine::run`] on this thread.
-    fn run_here(
-        &self,
-        shape: &[usize],
-        image: &[f32],
-        vector: Option<&[f32]>,
-    ) -> Result<EngineOutput, EngineError> {
-        let infer = |e: TractError| EngineError::Run(format!("{e:#}"));
-        let inputs = self.inputs(shape, image, vector)?;
-        let outputs = self.plan.run(inputs).map_err(infer)?;
-        let vector = |slot: usize| -> Result<Vec<f32>, EngineError> {
-            let output = outputs
-                .get(slot)
-                .ok_or_else(|| EngineError::Run("the model produced no output".into()))?;
-            let values = output.to_plain_array_view::<f32>().map_err(infer)?;
-            Ok(values.iter().copied().collect())
-        };
-        Ok(EngineOutput {
-            output: vector(self.output_slot)?,
-            features: self.feature_slot.map(vector).transpose()?,
+        on_pool(|| {
+            let infer = |e: TractError| EngineError::Run(format!("{e:#}"));
+            let inputs = self.inputs(shape, image, vector)?;
+            let outputs = self.plan.run(inputs).map_err(infer)?;
+            let vector = |slot: usize| -> Result<Vec<f32>, EngineError> {
+                let output = outputs
+                    .get(slot)
+                    .ok_or_else(|| EngineError::Run("the model produced no output".into()))?;
+                let values = output.to_plain_array_view::<f32>().map_err(infer)?;
+                Ok(values.iter().copied().collect())
+            };
+            Ok(EngineOutput {
+                output: vector(self.output_slot)?,
+                features: self.feature_slot.map(vector).transpose()?,
+            })
         })
     }
 }

@@ -2,7 +2,8 @@
 # Native benchmark, side by side in one run: vibe-opsy (tract) vs onnxruntime (PyPI) on the bundled
 # model and the same input, rounds interleaved so both see the same machine load.
 #   bench/native.sh [ROUNDS] [RUNS] [FLOAT32_MODEL]
-# With FLOAT32_MODEL (the same network with float32 weights, e.g. ../shared/models/sklesion_f32.onnx),
+# With FLOAT32_MODEL (the same network with float32 weights: the sklesion_f32.onnx that
+# models/regenerate.sh writes to its work dir before quantising),
 # both engines also load and run that file in the same rounds: onnxruntime's session is fast on the
 # int8 file because it leaves the weights quantised and dequantises them at every run, so this shows
 # each engine's load and inference given the same work (float32 weights to prepare at load).
@@ -50,8 +51,10 @@ for line in open(sys.argv[1]):
     rows.setdefault(tag, []).append(json.loads(js))
 cores = sys.argv[2]
 med = lambda tag, key: statistics.median(r[key] for r in rows[tag])
-print(f"| | ours, {cores} threads | onnxruntime, {cores} threads | ratio | ours, 1 thread | onnxruntime, 1 thread | ratio |")
-print("|---|---|---|---|---|---|---|")
+def header():
+    print(f"| | ours, {cores} threads | onnxruntime, {cores} threads | ratio | ours, 1 thread | onnxruntime, 1 thread | ratio |")
+    print("|---|---|---|---|---|---|---|")
+header()
 def line(name, ours, theirs, suffix=""):
     cells = []
     for n in (cores, "1"):
@@ -63,8 +66,7 @@ line("first inference", lambda t: med(t, "first_inference_ms"), lambda o: med(o,
 line("warm inference (median)", lambda t: med(t, "inference_median_ms"), lambda o: med(o, "inference_median_ms"))
 if "tract1f" in rows:
     print(f"\nThe float32 model (same network, weights float32: both engines prepare them at load):\n")
-    print(f"| | ours, {cores} threads | onnxruntime, {cores} threads | ratio | ours, 1 thread | onnxruntime, 1 thread | ratio |")
-    print("|---|---|---|---|---|---|---|")
+    header()
     line("load + optimise", lambda t: med(t, "parse_ms") + med(t, "optimize_ms"), lambda o: med(o, "session_ms"), "f")
     line("warm inference (median)", lambda t: med(t, "inference_median_ms"), lambda o: med(o, "inference_median_ms"), "f")
 print(f"\n(ours: release build, our preprocessing {med('tract1', 'preprocess_median_ms'):.1f} ms not included; medians of "

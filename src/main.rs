@@ -5,6 +5,8 @@ mod cli;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
+    // The model load reuses the memory it frees (src/native/heap_reuse.rs).
+    vibe_opsy::native::heap_reuse::keep_freed_memory_for_reuse();
     cli::main()
 }
 

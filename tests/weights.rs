@@ -196,3 +196,54 @@ fn weights_folded_on_two_threads_equal_tracts_bit_for_bit() {
     folded.install(&mut model).unwrap();
     assert_eq!(run(model), tracts);
 }
+
+/// `decode_and_dequantize` (the int8 bytes read in place, `src/engine/weight_bytes.rs`) against
+/// `prost` then `dequantize_constant_weights`: the same message left for tract, the same values.
+fn assert_in_place_decoding_is_prosts(onnx: &[u8]) -> usize {
+    use prost::Message;
+    let mut expected = ModelProto::decode(onnx).unwrap();
+    let expected_folded = weights::dequantize_constant_weights(&mut expected);
+    let (proto, folded) = weights::decode_and_dequantize(onnx, |_| ()).unwrap();
+    assert_eq!(proto, expected);
+    let values = |d: &weights::Dequantized| -> Vec<(String, Tensor)> {
+        d.iter().map(|(n, t)| (n.to_string(), t.clone())).collect()
+    };
+    assert_eq!(values(&folded), values(&expected_folded));
+    folded.len()
+}
+
+#[test]
+fn bundled_model_decoded_in_place_gives_the_same_message_and_weights() {
+    use prost::Message;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/sklesion_w8.onnx");
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(assert_in_place_decoding_is_prosts(&bytes), 76);
+
+    // One weight that cannot be folded (its scale made a graph input): its int8 bytes, left in
+    // the file by the decoding, are put back into the message for tract.
+    let mut proto = ModelProto::decode(bytes.as_slice()).unwrap();
+    let graph = proto.graph.as_mut().unwrap();
+    let node = graph
+        .node
+        .iter()
+        .find(|n| n.op_type == "DequantizeLinear")
+        .unwrap()
+        .clone();
+    let scale = node.input[1].clone();
+    graph.initializer.retain(|t| t.name != scale);
+    graph.input.push(common::f32_value_info(&scale, &[1]));
+    let unfoldable = proto.encode_to_vec();
+    assert_eq!(assert_in_place_decoding_is_prosts(&unfoldable), 75);
+    let (left, _) = weights::decode_and_dequantize(&unfoldable, |_| ()).unwrap();
+    let weight = left
+        .graph
+        .as_ref()
+        .unwrap()
+        .initializer
+        .iter()
+        .find(|t| t.name == node.input[0]);
+    assert!(
+        weight.is_some_and(|t| t.raw_data.len() >= 4096),
+        "kept, with its bytes"
+    );
+}

@@ -21,6 +21,7 @@
 //! | [`weights`] | int8 `DequantizeLinear` over initializers folded to f32 constants before tract sees them (tract's folding took ≈ 3.5 s on wasm) | `tests/weights.rs`: `folded_weights_equal_tracts_dequantize_linear_bit_for_bit`, `unsupported_dequantize_linear_is_left_to_tract` |
 //! | [`heap`] (wasm32 only) | the heap reserved in two large steps before a load (fewer `memory.grow`) | behaviour-neutral; the parity tests in `tests/wasm_browser.rs` and `tests/node/` run through it |
 //! | [`model`] | the protobuf decoded with `prost` straight from the bytes (`proto_model_for_read` copies them first); an extra output outlet for the domain check's features | `tests/reference_parity.rs`, `tests/domain_check.rs` |
+//! | [`weight_bytes`] | the protobuf decoded without copying its large int8 weights (their `raw_data` left out, read in place by [`weights`], put back for tract where not folded) | `tests/weights.rs`: `bundled_model_decoded_in_place_gives_the_same_message_and_weights`; unit tests |
 //! | [`head`] | the nodes after the features (and the vector input) copied into a second small model, so new metadata for a seen image runs only them | `tests/metadata_rerun.rs`: `new_metadata_for_a_seen_image_gives_the_whole_models_answer` |
 //!
 //! Whole-model parity with onnxruntime (`tests/reference_parity.rs`, `tests/wasm_browser.rs`,
@@ -36,6 +37,7 @@ pub mod passes;
 #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
 pub mod threads;
 pub mod warmup;
+pub mod weight_bytes;
 pub mod weights;
 
 pub use model::{Engine, EngineError, EngineOutput, LoadTimings, ModelSpec, OpTime};

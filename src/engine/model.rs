@@ -1,11 +1,9 @@
 //! Loads an ONNX model with tract and runs it on one f32 image tensor (plus an optional vector
 //! input, e.g. patient metadata).
 
-use prost::Message;
 use std::sync::Arc;
 
 use thiserror::Error;
-use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 
 use super::head::{self, Head};
@@ -114,15 +112,15 @@ impl Engine {
     ) -> Result<(Engine, LoadTimings), EngineError> {
         let t0 = clock();
         let onnx_parser = tract_onnx::onnx();
-        // Room ahead for what the load allocates anyway (see `heap`): the decoded protobuf holds
-        // about as many bytes as the file, then come the weights in float32. (Reserving more,
-        // e.g. for tract's packed copy of the weights, made the heap end up larger: measured.)
-        heap::reserve(onnx.len());
-        // Decoded straight from the bytes (tract's `proto_model_for_read` copies them first).
-        let mut proto = ModelProto::decode(onnx).map_err(load_err)?;
-        // Capped by what the file can hold (int8 → float32 is ×4): dims alone can claim anything.
-        heap::reserve(weights::float32_bytes(&proto).min(onnx.len().saturating_mul(4)));
-        let weights = weights::dequantize_constant_weights(&mut proto);
+        // Decoded straight from the bytes (tract's `proto_model_for_read` copies them first),
+        // the int8 weights read where they are and folded to float32 (`weights`).
+        let (proto, weights) = weights::decode_and_dequantize(onnx, |float32_bytes| {
+            // Room ahead for the float32 weights (see `heap`); capped by what the file can hold
+            // (int8 → float32 is ×4): dims alone can claim anything. (Reserving more, e.g. for
+            // tract's packed copy of the weights, made the heap end up larger: measured.)
+            heap::reserve(float32_bytes.min(onnx.len().saturating_mul(4)))
+        })
+        .map_err(load_err)?;
         let mut model = onnx_parser.model_for_proto_model(&proto).map_err(load_err)?;
         drop(proto);
         weights.install(&mut model).map_err(load_err)?;

@@ -21,6 +21,8 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::{ensure, format_err};
 use tract_onnx::tract_hir::ops::konst::Const;
 
+use super::weight_bytes::{self, RawWeights};
+
 /// How many bytes the model's initializers take as float32 (what the dequantised weights become).
 pub fn float32_bytes(model: &ModelProto) -> usize {
     let initializers = model.graph.iter().flat_map(|g| g.initializer.iter());
@@ -41,6 +43,27 @@ pub struct Dequantized(Vec<(String, Tensor)>);
 /// and returned, and the node is left in `model` without inputs, to name the value for
 /// [`Dequantized::install`]. Anything it does not recognise is left for tract.
 pub fn dequantize_constant_weights(model: &mut ModelProto) -> Dequantized {
+    fold(model, &RawWeights::new())
+}
+
+/// Decodes `onnx` and folds its constant `DequantizeLinear` nodes as
+/// [`dequantize_constant_weights`] does, reading the int8 weights from `onnx` itself rather than
+/// from a decoded copy ([`weight_bytes`]). The message returned is the one
+/// `dequantize_constant_weights` leaves after `prost` decodes `onnx`.
+/// `before_fold` is told how many bytes the float32 weights will take (see [`super::heap`]).
+pub fn decode_and_dequantize(
+    onnx: &[u8],
+    before_fold: impl FnOnce(usize),
+) -> Result<(ModelProto, Dequantized), prost::DecodeError> {
+    let (mut model, raw) = weight_bytes::decode(onnx)?;
+    before_fold(float32_bytes(&model));
+    let folded = fold(&mut model, &raw);
+    weight_bytes::restore(&mut model, &raw);
+    Ok((model, folded))
+}
+
+/// [`dequantize_constant_weights`], with the bytes of the initializers in `raw` read from there.
+fn fold(model: &mut ModelProto, raw: &RawWeights<'_>) -> Dequantized {
     let Some(graph) = model.graph.as_mut() else {
         return Dequantized(Vec::new());
     };
@@ -55,7 +78,7 @@ pub fn dequantize_constant_weights(model: &mut ModelProto) -> Dequantized {
         if node.op_type != "DequantizeLinear" || !node.domain.is_empty() {
             continue;
         }
-        if let Some(folded_node) = dequantize(node, &graph.initializer, &initializers) {
+        if let Some(folded_node) = dequantize(node, &graph.initializer, &initializers, raw) {
             node.input.clear();
             folded.push(folded_node);
         }
@@ -87,6 +110,11 @@ impl Dequantized {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Each folded value, by the name of the `DequantizeLinear` output it is.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Tensor)> {
+        self.0.iter().map(|(name, value)| (name.as_str(), value))
     }
 
     /// Turns each folded `DequantizeLinear` node of `model` (parsed from the protobuf
@@ -127,6 +155,7 @@ fn dequantize(
     node: &NodeProto,
     all: &[TensorProto],
     index: &HashMap<String, usize>,
+    raw: &RawWeights<'_>,
 ) -> Option<(String, Tensor)> {
     let get = |i: usize| {
         node.input
@@ -141,10 +170,10 @@ fn dequantize(
         None => None,
     };
     let output = node.output.first()?.clone();
-    let q = Quantized::of(x)?;
+    let q = Quantized::of(x, raw)?;
     let scales = floats(scale)?;
     let zeros = match zero_point {
-        Some(z) => integers(z)?,
+        Some(z) => integers(z, raw)?,
         None => vec![0; scales.len()],
     };
     if zeros.len() != scales.len() || scales.is_empty() {
@@ -204,13 +233,17 @@ enum Quantized<'a> {
 }
 
 impl<'a> Quantized<'a> {
-    fn of(t: &'a TensorProto) -> Option<Self> {
+    /// `t`'s integers, from `raw` when its bytes were left there ([`weight_bytes`]).
+    fn of(t: &'a TensorProto, raw: &RawWeights<'a>) -> Option<Self> {
         let signed = match DataType::try_from(t.data_type).ok()? {
             DataType::Int8 => true,
             DataType::Uint8 => false,
             _ => return None,
         };
-        Some(if t.raw_data.is_empty() {
+        let left_in_file = t.raw_data.is_empty() && t.int32_data.is_empty();
+        Some(if let Some(&raw) = raw.get(&t.name).filter(|_| left_in_file) {
+            Quantized::Bytes { raw, signed }
+        } else if t.raw_data.is_empty() {
             Quantized::Wide(&t.int32_data)
         } else {
             Quantized::Bytes {
@@ -254,8 +287,8 @@ impl<'a> Quantized<'a> {
 }
 
 /// Integer values of a small initializer (zero points).
-fn integers(t: &TensorProto) -> Option<Vec<i32>> {
-    Some(match Quantized::of(t)? {
+fn integers(t: &TensorProto, raw: &RawWeights<'_>) -> Option<Vec<i32>> {
+    Some(match Quantized::of(t, raw)? {
         Quantized::Bytes { raw, signed: true } => raw.iter().map(|&b| i32::from(b as i8)).collect(),
         Quantized::Bytes { raw, signed: false } => raw.iter().map(|&b| i32::from(b)).collect(),
         Quantized::Wide(v) => v.to_vec(),

@@ -8,8 +8,9 @@
 //! is written to pages never touched before: a first-touch page fault per 4 KiB, the larger part of
 //! the load on the VMs measured (`perf record -e page-faults`; BENCHMARKS.md, "the load is page
 //! faults"). With blocks up to 32 MiB taken from the heap and freed memory kept there, the packed
-//! copies land in the holes the float32 tensors leave (measured: 53,000–69,000 page faults per
-//! load and inference → 52,000, the load ≈ 0.8×; BENCHMARKS.md).
+//! copies land in the holes the float32 tensors leave (measured against the build before, 10
+//! interleaved rounds: 57,700 → 52,300 page faults per process, the load's median 0.96×; with the
+//! in-place int8 of `engine::weight_bytes` too, 50,600 and 0.92×; BENCHMARKS.md, "Native load").
 //!
 //! The cost is memory the heap keeps after the load instead of returning it (the process's peak
 //! stays mapped, up to [`TRIM_THRESHOLD`] of free space at the heap's top); the server reuses it for

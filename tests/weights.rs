@@ -203,7 +203,7 @@ fn assert_in_place_decoding_is_prosts(onnx: &[u8]) -> usize {
     use prost::Message;
     let mut expected = ModelProto::decode(onnx).unwrap();
     let expected_folded = weights::dequantize_constant_weights(&mut expected);
-    let (proto, folded) = weights::decode_and_dequantize(onnx, |_| ()).unwrap();
+    let (proto, folded) = weights::decode_and_dequantize(onnx, false, |_| ()).unwrap();
     assert_eq!(proto, expected);
     let values = |d: &weights::Dequantized| -> Vec<(String, Tensor)> {
         d.iter().map(|(n, t)| (n.to_string(), t.clone())).collect()

@@ -27,6 +27,7 @@
 //! Whole-model parity with onnxruntime (`tests/reference_parity.rs`, `tests/wasm_browser.rs`,
 //! `tests/node/`) checks all of them together, in every runtime.
 
+pub mod deferred_weights;
 pub mod head;
 pub mod heap;
 pub mod kernels;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use thiserror::Error;
 use tract_onnx::prelude::*;
 
+use super::deferred_weights::{Deferred, PackDeferredWeights};
 use super::head::{self, Head};
 use super::ops::{depthwise, last_axis_binop, maxpool};
 use super::passes::{declutter, optimizer};
@@ -93,10 +94,22 @@ fn load_err(e: impl std::fmt::Display) -> EngineError {
 /// does not copy the weights at every attempt ([`declutter`]), tract's depthwise convolutions
 /// ([`depthwise`]) and max pools ([`maxpool`]) replaced by vectorised ones.
 pub fn optimize(model: InferenceModel) -> TractResult<TypedModel> {
+    optimize_deferring(model, None)
+}
+
+/// [`optimize`], packing the `deferred` weights' placeholders as int8 ([`deferred_weights`]);
+/// fails if any of them is not.
+pub fn optimize_deferring(model: InferenceModel, deferred: Option<Arc<Deferred>>) -> TractResult<TypedModel> {
     let mut typed = model.into_typed()?;
     declutter::declutter(&mut typed)?;
     depthwise::replace_depthwise_convs(&mut typed)?;
-    optimizer::optimize(&mut typed)?;
+    let first = deferred
+        .clone()
+        .map(|d| Box::new(PackDeferredWeights(d)) as Box<dyn tract_onnx::tract_core::optim::TypedPass>);
+    optimizer::optimize_with(&mut typed, first)?;
+    if let Some(deferred) = &deferred {
+        deferred.check_all_packed()?;
+    }
     maxpool::replace_max_pools(&mut typed)?;
     last_axis_binop::replace_last_axis_binops(&mut typed)?;
     Ok(typed)
@@ -110,11 +123,35 @@ impl Engine {
         spec: &ModelSpec,
         clock: &dyn Fn() -> f64,
     ) -> Result<(Engine, LoadTimings), EngineError> {
+        let defer = !matches!(std::env::var("VIBE_OPSY_DEFER_WEIGHTS").as_deref(), Ok("0"));
+        if defer {
+            let t0 = clock();
+            match Engine::load_with(onnx, spec, clock, true) {
+                Ok(loaded) => return Ok(loaded),
+                Err(_) => {}
+            }
+            // A placeholder was read or not packed: everything folded, as before (the time lost
+            // counts in the parse).
+            let lost = clock() - t0;
+            return Engine::load_with(onnx, spec, clock, false).map(|(engine, mut timings)| {
+                timings.parse_ms += lost;
+                (engine, timings)
+            });
+        }
+        Engine::load_with(onnx, spec, clock, false)
+    }
+
+    fn load_with(
+        onnx: &[u8],
+        spec: &ModelSpec,
+        clock: &dyn Fn() -> f64,
+        defer: bool,
+    ) -> Result<(Engine, LoadTimings), EngineError> {
         let t0 = clock();
         let onnx_parser = tract_onnx::onnx();
         // Decoded straight from the bytes (tract's `proto_model_for_read` copies them first),
         // the int8 weights read where they are and folded to float32 (`weights`).
-        let (proto, weights) = weights::decode_and_dequantize(onnx, |float32_bytes| {
+        let (proto, mut weights) = weights::decode_and_dequantize(onnx, defer, |float32_bytes| {
             // Room ahead for the float32 weights (see `heap`); capped by what the file can hold
             // (int8 → float32 is ×4): dims alone can claim anything. (Reserving more, e.g. for
             // tract's packed copy of the weights, made the heap end up larger: measured.)
@@ -123,6 +160,8 @@ impl Engine {
         .map_err(load_err)?;
         let mut model = onnx_parser.model_for_proto_model(&proto).map_err(load_err)?;
         drop(proto);
+        let deferred = weights.take_deferred();
+        let deferred = (!deferred.is_empty()).then(|| Arc::new(Deferred::new(deferred)));
         weights.install(&mut model).map_err(load_err)?;
         let t1 = clock();
 
@@ -195,7 +234,7 @@ impl Engine {
             None => (None, None),
         };
 
-        let plan = optimize(model)
+        let plan = optimize_deferring(model, deferred)
             .and_then(|m| m.into_runnable())
             .map_err(load_err)?;
         let t2 = clock();

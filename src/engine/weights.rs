@@ -21,6 +21,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::{ensure, format_err};
 use tract_onnx::tract_hir::ops::konst::Const;
 
+use super::deferred_weights::{self, DeferredWeight};
 use super::weight_bytes::{self, RawWeights};
 
 /// How many bytes the model's initializers take as float32 (what the dequantised weights become).
@@ -36,14 +37,15 @@ pub fn float32_bytes(model: &ModelProto) -> usize {
         .fold(0usize, usize::saturating_add)
 }
 
-/// Float32 weights folded out of a model, by the name of the `DequantizeLinear` output they are.
-pub struct Dequantized(Vec<(String, Tensor)>);
+/// Float32 weights folded out of a model, by the name of the `DequantizeLinear` output they are,
+/// and the int8 weights left int8 behind a placeholder ([`deferred_weights`]).
+pub struct Dequantized(Vec<(String, Tensor)>, Vec<(usize, DeferredWeight)>);
 
 /// Folds every `DequantizeLinear` whose inputs are all initializers: its float32 value is computed
 /// and returned, and the node is left in `model` without inputs, to name the value for
 /// [`Dequantized::install`]. Anything it does not recognise is left for tract.
 pub fn dequantize_constant_weights(model: &mut ModelProto) -> Dequantized {
-    fold(model, &RawWeights::new())
+    fold(model, &RawWeights::new(), false)
 }
 
 /// Decodes `onnx` and folds its constant `DequantizeLinear` nodes as
@@ -51,22 +53,31 @@ pub fn dequantize_constant_weights(model: &mut ModelProto) -> Dequantized {
 /// from a decoded copy ([`weight_bytes`]). The message returned is the one
 /// `dequantize_constant_weights` leaves after `prost` decodes `onnx`.
 /// `before_fold` is told how many bytes the float32 weights will take (see [`super::heap`]).
+/// With `defer`, a weight whose only reader is a convolution is left int8 behind a placeholder
+/// ([`deferred_weights`]; see [`Dequantized::take_deferred`]).
 pub fn decode_and_dequantize(
     onnx: &[u8],
+    defer: bool,
     before_fold: impl FnOnce(usize),
 ) -> Result<(ModelProto, Dequantized), prost::DecodeError> {
     let (mut model, raw) = weight_bytes::decode(onnx)?;
     before_fold(float32_bytes(&model));
-    let folded = fold(&mut model, &raw);
+    let folded = fold(&mut model, &raw, defer);
     weight_bytes::restore(&mut model, &raw);
     Ok((model, folded))
 }
 
 /// [`dequantize_constant_weights`], with the bytes of the initializers in `raw` read from there.
-fn fold(model: &mut ModelProto, raw: &RawWeights<'_>) -> Dequantized {
+fn fold(model: &mut ModelProto, raw: &RawWeights<'_>, defer: bool) -> Dequantized {
     let Some(graph) = model.graph.as_mut() else {
-        return Dequantized(Vec::new());
+        return Dequantized(Vec::new(), Vec::new());
     };
+    let deferrable = if defer {
+        read_by_one_conv(&graph.node)
+    } else {
+        HashSet::new()
+    };
+    let mut deferred = Vec::new();
     let initializers: HashMap<String, usize> = graph
         .initializer
         .iter()
@@ -77,6 +88,17 @@ fn fold(model: &mut ModelProto, raw: &RawWeights<'_>) -> Dequantized {
     for node in graph.node.iter_mut() {
         if node.op_type != "DequantizeLinear" || !node.domain.is_empty() {
             continue;
+        }
+        let output = node.output.first().cloned().unwrap_or_default();
+        if deferrable.contains(&output) {
+            let mark = deferred.len() as f32 + 1.0;
+            if let Some((placeholder, weight)) = defer_one(node, &graph.initializer, &initializers, raw, mark)
+            {
+                node.input.clear();
+                deferred.push((deferred_weights::address(&placeholder), weight));
+                folded.push((output, placeholder));
+                continue;
+            }
         }
         if let Some(folded_node) = dequantize(node, &graph.initializer, &initializers, raw) {
             node.input.clear();
@@ -99,7 +121,100 @@ fn fold(model: &mut ModelProto, raw: &RawWeights<'_>) -> Dequantized {
         .collect();
     graph.initializer.retain(|t| !dropped.contains(&t.name));
     graph.input.retain(|i| !dropped.contains(&i.name));
-    Dequantized(folded)
+    Dequantized(folded, deferred)
+}
+
+/// Outputs read by exactly one node, a default-domain `Conv` of one group, as its weights.
+fn read_by_one_conv(nodes: &[NodeProto]) -> HashSet<String> {
+    let mut readers: HashMap<&str, Vec<(&NodeProto, usize)>> = HashMap::new();
+    for n in nodes {
+        for (slot, input) in n.input.iter().enumerate() {
+            readers.entry(input.as_str()).or_default().push((n, slot));
+        }
+    }
+    readers
+        .into_iter()
+        .filter(|(_, r)| {
+            matches!(r.as_slice(), [(n, 1)] if n.op_type == "Conv" && n.domain.is_empty()
+                && n.attribute.iter().all(|a| a.name != "group" || a.i == 1))
+        })
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+/// A placeholder for `node`'s value (never written but for its first two values: `mark` and
+/// `-mark`, which keep it from looking uniform or equal to another placeholder) and the integers it stands for, when the weight is per output channel
+/// (axis 0) or per tensor.
+fn defer_one(
+    node: &NodeProto,
+    all: &[TensorProto],
+    index: &HashMap<String, usize>,
+    raw: &RawWeights<'_>,
+    mark: f32,
+) -> Option<(Tensor, DeferredWeight)> {
+    let get = |i: usize| {
+        node.input
+            .get(i)
+            .filter(|n| !n.is_empty())
+            .and_then(|n| index.get(n))
+            .map(|&k| &all[k])
+    };
+    let (x, scale) = (get(0)?, get(1)?);
+    let Quantized::Bytes { raw: values, signed } = Quantized::of(x, raw)? else {
+        return None;
+    };
+    let scales = floats(scale)?;
+    let zeros = match node.input.get(2).filter(|n| !n.is_empty()) {
+        Some(_) => integers(get(2)?, raw)?,
+        None => vec![0; scales.len()],
+    };
+    let dims: Vec<usize> = x
+        .dims
+        .iter()
+        .map(|&d| usize::try_from(d).ok())
+        .collect::<Option<_>>()?;
+    let rows = *dims.first()?;
+    let len = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d))?;
+    // Pointwise kernels only ([O, I, 1, …]): tract packs those for its matrix products; a larger
+    // kernel may go to a convolution that reads its weights otherwise.
+    let pointwise = dims.len() >= 2 && dims[2..].iter().all(|&d| d == 1);
+    if !pointwise || rows == 0 || len != values.len() || len < 2 || zeros.len() != scales.len() {
+        return None;
+    }
+    let attribute = |name: &str| node.attribute.iter().find(|a| a.name == name).map(|a| a.i);
+    if attribute("block_size").is_some_and(|b| b != 0) {
+        return None;
+    }
+    let per_row = |v: Vec<f32>| -> Option<Vec<f32>> {
+        match v.len() {
+            1 => Some(vec![v[0]; rows]),
+            n if n == rows && matches!(attribute("axis").unwrap_or(1), 0) => Some(v),
+            n if n == rows && attribute("axis") == Some(-(dims.len() as i64)) => Some(v),
+            _ => None,
+        }
+    };
+    let zeros = per_row(zeros.iter().map(|&z| z as f32).collect())?;
+    let scales = per_row(scales)?;
+    // SAFETY: the placeholder's values are never used: [`deferred_weights`] replaces its packing,
+    // and the load is redone with every weight folded if anything else reads it. The first two
+    // values are written so that tract does not take it for a uniform tensor.
+    let mut placeholder = unsafe { Tensor::uninitialized::<f32>(&dims) }.ok()?;
+    {
+        let mut plain = placeholder.try_as_plain_ram_mut().ok()?;
+        let v = plain.as_slice_mut::<f32>().ok()?;
+        v[0] = mark;
+        v[1] = -mark;
+    }
+    let weight = DeferredWeight {
+        name: node.output.first()?.clone(),
+        values: values.to_vec(),
+        signed,
+        rows,
+        depth: len / rows,
+        zeros,
+        scales,
+    };
+    Some((placeholder, weight))
 }
 
 impl Dequantized {
@@ -110,6 +225,12 @@ impl Dequantized {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The weights left int8 (each by the address of its placeholder's data), for
+    /// [`deferred_weights::Deferred`]; call it before [`Dequantized::install`].
+    pub fn take_deferred(&mut self) -> Vec<(usize, DeferredWeight)> {
+        std::mem::take(&mut self.1)
     }
 
     /// Each folded value, by the name of the `DequantizeLinear` output it is.

@@ -22,7 +22,16 @@ use tract_onnx::tract_core::optim::{Optimizer, OptimizerSession, TypedPass};
 
 /// `TypedModel::optimize` (codegen): [`Optimizer::codegen`] run by [`run`].
 pub fn optimize(model: &mut TypedModel) -> TractResult<()> {
-    run(&Optimizer::codegen(), model)?;
+    optimize_with(model, None)
+}
+
+/// [`optimize`] with `first` run first in each round of codegen's passes (before `PropConst`).
+pub fn optimize_with(model: &mut TypedModel, first: Option<Box<dyn TypedPass>>) -> TractResult<()> {
+    let mut codegen = Optimizer::codegen();
+    if let Some(pass) = first {
+        codegen.passes.insert(0, pass);
+    }
+    run(&codegen, model)?;
     model
         .properties
         .insert(TRACT_STAGE.to_string(), rctensor0(STAGE_OPTIMIZED.to_string()));

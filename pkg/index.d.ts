@@ -80,12 +80,14 @@ export class Classifier implements Disposable {
    * (it overlaps the model's download), the model's parse and optimisation, and the wait for the
    * threaded engine's workers after the model loaded (0 without threads), and the engine's warm-up
    * on a small model of its own while the model downloaded (rounds and milliseconds; 0 when the model
-   * was there first).
+   * was there first). `deferredWeights`: how many int8 weights the engine kept int8, dequantised as
+   * each inference reads them, instead of folding them to float32 at load (0: all folded).
    */
   readonly loadTimings: {
     engineMs: number;
     parseMs: number;
     optimizeMs: number;
+    deferredWeights: number;
     poolWaitMs: number;
     warmUpRounds: number;
     warmUpMs: number;

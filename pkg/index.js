@@ -295,7 +295,8 @@ export class Classifier {
 
   /**
    * Where the load went, in milliseconds: `engineMs` (the engine's download or cache read, compile and
-   * instantiate; it overlaps the model's download), `parseMs` and `optimizeMs` (the model), `poolWaitMs`
+   * instantiate; it overlaps the model's download), `parseMs` and `optimizeMs` (the model),
+   * `deferredWeights` (int8 weights kept int8, dequantised as inferences read them), `poolWaitMs`
    * (waiting for the threaded engine's workers after the model loaded; 0 without threads), and the
    * warm-up while the model downloaded (`warmUpRounds`, `warmUpMs`; see `createClassifier`).
    */

@@ -234,7 +234,7 @@ fn bundled_model_decoded_in_place_gives_the_same_message_and_weights() {
     graph.input.push(common::f32_value_info(&scale, &[1]));
     let unfoldable = proto.encode_to_vec();
     assert_eq!(assert_in_place_decoding_is_prosts(&unfoldable), 75);
-    let (left, _) = weights::decode_and_dequantize(&unfoldable, |_| ()).unwrap();
+    let (left, _) = weights::decode_and_dequantize(&unfoldable, false, |_| ()).unwrap();
     let weight = left
         .graph
         .as_ref()

@@ -292,7 +292,7 @@ fn engine_error(e: EngineError) -> ClassifyError {
 }
 
 /// What the engine must know about the model, from the manifest.
-fn engine_spec(manifest: &Manifest) -> ModelSpec {
+pub fn engine_spec(manifest: &Manifest) -> ModelSpec {
     let image = &manifest.image_input;
     let (h, w) = (image.height as usize, image.width as usize);
     let image_shape = match image.layout {

@@ -36,6 +36,8 @@ struct Figures {
     read_ms: f64,
     parse_ms: f64,
     optimize_ms: f64,
+    /// Int8 weights kept int8 through the load (0: all folded to float32).
+    deferred_weights: usize,
     first_inference_ms: f64,
     preprocess_median_ms: f64,
     inference_median_ms: f64,
@@ -126,6 +128,7 @@ pub fn run(model: &Path, args: Args, threads: usize) -> anyhow::Result<ExitCode>
         read_ms,
         parse_ms: timings.parse_ms,
         optimize_ms: timings.optimize_ms,
+        deferred_weights: timings.deferred_weights,
         first_inference_ms,
         preprocess_median_ms: stats(pre).0,
         inference_median_ms,
@@ -142,6 +145,7 @@ pub fn run(model: &Path, args: Args, threads: usize) -> anyhow::Result<ExitCode>
         println!("read model         {:8.1} ms", f.read_ms);
         println!("parse              {:8.1} ms", f.parse_ms);
         println!("optimise           {:8.1} ms", f.optimize_ms);
+        println!("int8 weights kept  {:8}", f.deferred_weights);
         println!("first inference    {:8.1} ms", f.first_inference_ms);
         println!("preprocess median  {:8.1} ms", f.preprocess_median_ms);
         println!(

@@ -9,9 +9,9 @@
 //! before; when tract's codegen wires the packing of that weight for the chosen kernel
 //! (`OptMatMulPack` on a constant), [`PackDeferredWeights`] replaces it, before tract's `PropConst`
 //! can evaluate it, with the int8 values already in the kernel's panel order ([`Int8Panels`]).
-//! At each use, a panel is dequantised into the product's scratch buffer with the fold's own
-//! arithmetic, `(q - zero) * scale` in f32, so the kernel reads the same float32 values as before:
-//! results are bit-identical.
+//! When a product first reads a panel, each thread dequantises it, with the fold's own arithmetic,
+//! `(q - zero) * scale` in f32, into a per-thread copy of that weight that serves the rest of the
+//! product, so the kernel reads the same float32 values as before: results are bit-identical.
 //!
 //! If any placeholder is read otherwise (a pass folding it into another constant) or is not
 //! packed, the load is not trusted: [`Deferred::check_all_packed`] fails and the caller loads again
@@ -43,10 +43,39 @@ pub struct DeferredWeight {
     pub scales: Vec<f32>,
 }
 
-/// The deferred weights of one load, by the address of their placeholder's data.
+/// The first two values of the `index`th placeholder, `±1.5e16` with the index in the low bits, so
+/// that a placeholder is recognised wherever tract copies it (a reshape of `[O, I, 1, 1]` to
+/// `[O, I]` is a new tensor), never looks uniform, never equals another constant (tract merges
+/// equal ones; it takes NaNs for equal), and cannot be taken for a real weight. Up to
+/// [`MAX_DEFERRED`] placeholders.
+pub fn placeholder_mark(index: usize) -> Option<[f32; 2]> {
+    let index = u32::try_from(index)
+        .ok()
+        .filter(|&i| (i as usize) < MAX_DEFERRED)?;
+    Some([f32::from_bits(MARK_0 | index), f32::from_bits(MARK_1 | index)])
+}
+
+/// How many weights one load may defer (the marks' payload).
+pub const MAX_DEFERRED: usize = 1 << 12;
+const MARK_0: u32 = 0x5A5A_0000;
+const MARK_1: u32 = 0xDA5A_0000;
+
+/// Which placeholder `t` is (or a copy of), from its first two values.
+fn placeholder_index(t: &Tensor) -> Option<usize> {
+    if t.datum_type() != f32::datum_type() || t.len() < 2 {
+        return None;
+    }
+    let plain = t.as_plain_ram()?;
+    let v = plain.as_slice::<f32>().ok()?;
+    let (a, b) = (v[0].to_bits(), v[1].to_bits());
+    let index = a & (MAX_DEFERRED as u32 - 1);
+    (a == MARK_0 | index && b == MARK_1 | index).then_some(index as usize)
+}
+
+/// The deferred weights of one load, by their placeholder's index.
 #[derive(Default)]
 pub struct Deferred {
-    by_address: Mutex<HashMap<usize, Arc<DeferredWeight>>>,
+    by_index: Mutex<HashMap<usize, Arc<DeferredWeight>>>,
     packed: Mutex<usize>,
     total: usize,
 }
@@ -58,10 +87,11 @@ impl fmt::Debug for Deferred {
 }
 
 impl Deferred {
-    pub fn new(weights: Vec<(usize, DeferredWeight)>) -> Deferred {
+    /// The weights whose placeholders carry [`placeholder_mark`]`(i)`, `i` their position.
+    pub fn new(weights: Vec<DeferredWeight>) -> Deferred {
         let total = weights.len();
         Deferred {
-            by_address: Mutex::new(weights.into_iter().map(|(a, w)| (a, Arc::new(w))).collect()),
+            by_index: Mutex::new(weights.into_iter().map(Arc::new).enumerate().collect()),
             packed: Mutex::new(0),
             total,
         }
@@ -76,15 +106,17 @@ impl Deferred {
         self.total
     }
 
-    fn take(&self, address: usize) -> Option<Arc<DeferredWeight>> {
-        self.by_address.lock().ok()?.remove(&address)
+    /// The weight behind the placeholder `t`, once.
+    fn take(&self, t: &Tensor) -> Option<Arc<DeferredWeight>> {
+        let index = placeholder_index(t)?;
+        self.by_index.lock().ok()?.remove(&index)
     }
 
-    /// Fails unless every placeholder went to its packing and nowhere else.
-    pub fn check_all_packed(&self) -> TractResult<()> {
+    /// Fails unless every placeholder went to its packing and no copy of one is left in `model`.
+    pub fn check_all_packed(&self, model: &TypedModel) -> TractResult<()> {
         let packed = *self.packed.lock().map_err(|_| format_err!("poisoned"))?;
         let left: Vec<String> = self
-            .by_address
+            .by_index
             .lock()
             .map_err(|_| format_err!("poisoned"))?
             .values()
@@ -95,14 +127,21 @@ impl Deferred {
             "{packed} of {} deferred int8 weights reached their packing (not: {left:?})",
             self.total
         );
+        let copies: Vec<&str> = model
+            .nodes()
+            .iter()
+            .filter(|n| {
+                n.op_as::<Const>()
+                    .is_some_and(|c| placeholder_index(c.val()).is_some())
+            })
+            .map(|n| n.name.as_str())
+            .collect();
+        ensure!(
+            copies.is_empty(),
+            "placeholders of deferred int8 weights left in the plan: {copies:?}"
+        );
         Ok(())
     }
-}
-
-/// The address of a tensor's data (how a placeholder is recognised).
-pub fn address(t: &Tensor) -> usize {
-    // SAFETY: only the address is taken, nothing is read.
-    unsafe { t.as_ptr_unchecked::<u8>() as usize }
 }
 
 /// A weight matrix in a kernel's packed f32 layout, held as integers: panels of `r` rows, each
@@ -141,6 +180,11 @@ impl Int8Panels {
         let r = format.r;
         let panel_len = format.single_panel_len(w.depth);
         ensure!(panel_len >= w.depth * r);
+        ensure!(
+            format.single_panel_layout(w.depth, 4).align() <= std::mem::align_of::<Line>(),
+            "a packing aligned beyond {} bytes: {format:?}",
+            std::mem::align_of::<Line>()
+        );
         let panels = w.rows.div_ceil(r);
         let mut values = vec![0u8; panels * panel_len];
         for (p, panel) in values.chunks_exact_mut(panel_len).enumerate() {
@@ -213,41 +257,101 @@ unsafe fn dequantize_panel_avx2(q: &[u8], signed: bool, zeros: &[f32], scales: &
     dequantize_panel(q, signed, zeros, scales, out)
 }
 
-impl MMMInputValue for Int8Panels {
-    fn format(&self) -> &dyn MMMInputFormat {
-        &*self.fact.format
+/// Blocks of the per-thread dequantised copy, aligned as tract aligns its packed panels (the
+/// kernels' f32 packings ask for 512 bytes).
+#[derive(Clone, Copy)]
+#[repr(C, align(512))]
+struct Line([f32; LINE]);
+
+const LINE: usize = 128;
+
+/// The weight a thread dequantised last, whole: the panels it read, each once per product
+/// instead of once per tile block (tract's blocked walk re-reads an A panel for each block of B;
+/// its scratch remembers only the last panel).
+#[derive(Default)]
+struct ThreadPanels {
+    /// Whose panels these are: the integers' allocation, held so that it cannot be reused by
+    /// another weight while cached.
+    owner: Option<Arc<Vec<u8>>>,
+    filled: Vec<bool>,
+    lines: Vec<Line>,
+}
+
+thread_local! {
+    static THREAD_PANELS: std::cell::RefCell<ThreadPanels> = std::cell::RefCell::default();
+}
+
+impl Int8Panels {
+    /// Blocks per panel in the thread's copy.
+    fn panel_lines(&self) -> usize {
+        self.panel_len.div_ceil(LINE)
     }
 
-    fn scratch_panel_buffer_layout(&self) -> Option<Layout> {
-        let format = self.fact.format.downcast_ref::<PackedFormat>()?;
-        Some(format.single_panel_layout(self.fact.k, 4))
-    }
-
-    fn panel_bytes(&self, i: usize, buffer: Option<*mut u8>) -> TractResult<*const u8> {
-        let buffer = buffer.context("Int8Panels needs a scratch panel")?;
+    /// Dequantises panel `i` into `out` (`panel_len` values).
+    fn dequantize_into(&self, i: usize, out: &mut [f32]) -> TractResult<()> {
         let q = self
             .values
             .get(i * self.panel_len..(i + 1) * self.panel_len)
             .context("panel out of range")?;
-        // SAFETY: tract hands a buffer of `scratch_panel_buffer_layout()`: `panel_len` f32 values,
-        // aligned, used by this operand alone during the call.
-        let out = unsafe { std::slice::from_raw_parts_mut(buffer as *mut f32, self.panel_len) };
         let (zeros, scales) = self.row_params(i);
         #[cfg(target_arch = "x86_64")]
         {
             if std::is_x86_feature_detected!("avx512f") {
                 // SAFETY: the CPU has AVX-512F (checked just above).
                 unsafe { dequantize_panel_avx512(q, self.signed, zeros, scales, out) };
-                return Ok(buffer);
+                return Ok(());
             }
             if std::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2 (checked just above).
                 unsafe { dequantize_panel_avx2(q, self.signed, zeros, scales, out) };
-                return Ok(buffer);
+                return Ok(());
             }
         }
         dequantize_panel(q, self.signed, zeros, scales, out);
-        Ok(buffer)
+        Ok(())
+    }
+}
+
+impl MMMInputValue for Int8Panels {
+    fn format(&self) -> &dyn MMMInputFormat {
+        &*self.fact.format
+    }
+
+    fn scratch_panel_buffer_layout(&self) -> Option<Layout> {
+        None
+    }
+
+    fn panel_bytes(&self, i: usize, _buffer: Option<*mut u8>) -> TractResult<*const u8> {
+        ensure!(i < self.rows.div_ceil(self.r), "panel {i} out of range");
+        THREAD_PANELS.with(|cell| {
+            let mut cache = cell
+                .try_borrow_mut()
+                .map_err(|_| format_err!("Int8Panels re-entered"))?;
+            let cache = &mut *cache;
+            let mine = cache.owner.as_ref().is_some_and(|o| Arc::ptr_eq(o, &self.values));
+            let panels = self.rows.div_ceil(self.r);
+            let lines = self.panel_lines();
+            if !mine {
+                cache.owner = Some(self.values.clone());
+                cache.filled.clear();
+                cache.filled.resize(panels, false);
+                // Grown (without copying: nothing in it is kept), never shrunk nor cleared: each
+                // panel is written before it is read.
+                if cache.lines.len() < panels * lines {
+                    cache.lines = Vec::new();
+                    cache.lines.resize(panels * lines, Line([0.0; LINE]));
+                }
+            }
+            let panel = &mut cache.lines[i * lines..(i + 1) * lines];
+            // SAFETY: `Line` is `LINE` f32 values with no padding (repr(C)).
+            let out = unsafe { std::slice::from_raw_parts_mut(panel.as_mut_ptr() as *mut f32, lines * LINE) };
+            if !cache.filled[i] {
+                self.dequantize_into(i, &mut out[..self.panel_len])?;
+                cache.filled[i] = true;
+            }
+            // The pointer stays valid until this thread reads another weight: after this product.
+            Ok(out.as_ptr() as *const u8)
+        })
     }
 
     fn mn(&self) -> usize {
@@ -316,7 +420,7 @@ impl TypedPass for PackDeferredWeights {
             if konst.datum_type() != f32::datum_type() {
                 continue;
             }
-            let Some(weight) = self.0.take(address(&konst)) else {
+            let Some(weight) = self.0.take(&konst) else {
                 continue;
             };
             // The placeholder must have no other reader: its values are not the weight's.

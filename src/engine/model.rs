@@ -71,6 +71,8 @@ pub struct OpTime {
 pub struct LoadTimings {
     pub parse_ms: f64,
     pub optimize_ms: f64,
+    /// Int8 weights kept int8 ([`Engine::load_deferring`]); 0 when all were folded to float32.
+    pub deferred_weights: usize,
 }
 
 /// Names of the nodes behind `outlets` (the model's inputs or outputs, in order).
@@ -108,7 +110,7 @@ pub fn optimize_deferring(model: InferenceModel, deferred: Option<Arc<Deferred>>
         .map(|d| Box::new(PackDeferredWeights(d)) as Box<dyn tract_onnx::tract_core::optim::TypedPass>);
     optimizer::optimize_with(&mut typed, first)?;
     if let Some(deferred) = &deferred {
-        deferred.check_all_packed()?;
+        deferred.check_all_packed(&typed)?;
     }
     maxpool::replace_max_pools(&mut typed)?;
     last_axis_binop::replace_last_axis_binops(&mut typed)?;
@@ -124,24 +126,39 @@ impl Engine {
         clock: &dyn Fn() -> f64,
     ) -> Result<(Engine, LoadTimings), EngineError> {
         let defer = !matches!(std::env::var("VIBE_OPSY_DEFER_WEIGHTS").as_deref(), Ok("0"));
-        if defer {
-            let t0 = clock();
-            match Engine::load_with(onnx, spec, clock, true) {
-                Ok(loaded) => return Ok(loaded),
-                Err(_) => {}
-            }
-            // A placeholder was read or not packed: everything folded, as before (the time lost
-            // counts in the parse).
-            let lost = clock() - t0;
-            return Engine::load_with(onnx, spec, clock, false).map(|(engine, mut timings)| {
-                timings.parse_ms += lost;
-                (engine, timings)
-            });
-        }
-        Engine::load_with(onnx, spec, clock, false)
+        Engine::load_deferring(onnx, spec, clock, defer)
     }
 
-    fn load_with(
+    /// [`Engine::load`], saying whether the int8 weights of pointwise convolutions stay int8
+    /// ([`deferred_weights`](super::deferred_weights); `VIBE_OPSY_DEFER_WEIGHTS=0` turns it off
+    /// for `load`). If the graph uses any of them otherwise, the model is loaded again with every
+    /// weight folded to float32, as without deferral: [`LoadTimings::deferred_weights`] is then 0.
+    pub fn load_deferring(
+        onnx: &[u8],
+        spec: &ModelSpec,
+        clock: &dyn Fn() -> f64,
+        defer: bool,
+    ) -> Result<(Engine, LoadTimings), EngineError> {
+        if !defer {
+            return Engine::load_once(onnx, spec, clock, false);
+        }
+        let t0 = clock();
+        #[cfg_attr(target_arch = "wasm32", allow(unused_variables))]
+        let error = match Engine::load_once(onnx, spec, clock, true) {
+            Ok(loaded) => return Ok(loaded),
+            Err(e) => e,
+        };
+        #[cfg(not(target_arch = "wasm32"))]
+        tracing::warn!("int8 weights not deferred, loading again with all of them folded: {error}");
+        // The time lost counts in the parse.
+        let lost = clock() - t0;
+        Engine::load_once(onnx, spec, clock, false).map(|(engine, mut timings)| {
+            timings.parse_ms += lost;
+            (engine, timings)
+        })
+    }
+
+    fn load_once(
         onnx: &[u8],
         spec: &ModelSpec,
         clock: &dyn Fn() -> f64,
@@ -161,6 +178,7 @@ impl Engine {
         let mut model = onnx_parser.model_for_proto_model(&proto).map_err(load_err)?;
         drop(proto);
         let deferred = weights.take_deferred();
+        let deferred_weights = deferred.len();
         let deferred = (!deferred.is_empty()).then(|| Arc::new(Deferred::new(deferred)));
         weights.install(&mut model).map_err(load_err)?;
         let t1 = clock();
@@ -250,6 +268,7 @@ impl Engine {
             LoadTimings {
                 parse_ms: t1 - t0,
                 optimize_ms: t2 - t1,
+                deferred_weights,
             },
         ))
     }

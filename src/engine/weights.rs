@@ -39,7 +39,7 @@ pub fn float32_bytes(model: &ModelProto) -> usize {
 
 /// Float32 weights folded out of a model, by the name of the `DequantizeLinear` output they are,
 /// and the int8 weights left int8 behind a placeholder ([`deferred_weights`]).
-pub struct Dequantized(Vec<(String, Tensor)>, Vec<(usize, DeferredWeight)>);
+pub struct Dequantized(Vec<(String, Tensor)>, Vec<DeferredWeight>);
 
 /// Folds every `DequantizeLinear` whose inputs are all initializers: its float32 value is computed
 /// and returned, and the node is left in `model` without inputs, to name the value for
@@ -91,11 +91,12 @@ fn fold(model: &mut ModelProto, raw: &RawWeights<'_>, defer: bool) -> Dequantize
         }
         let output = node.output.first().cloned().unwrap_or_default();
         if deferrable.contains(&output) {
-            let mark = deferred.len() as f32 + 1.0;
-            if let Some((placeholder, weight)) = defer_one(node, &graph.initializer, &initializers, raw, mark)
+            let mark = deferred_weights::placeholder_mark(deferred.len());
+            if let Some((placeholder, weight)) =
+                mark.and_then(|mark| defer_one(node, &graph.initializer, &initializers, raw, mark))
             {
                 node.input.clear();
-                deferred.push((deferred_weights::address(&placeholder), weight));
+                deferred.push(weight);
                 folded.push((output, placeholder));
                 continue;
             }
@@ -142,15 +143,15 @@ fn read_by_one_conv(nodes: &[NodeProto]) -> HashSet<String> {
         .collect()
 }
 
-/// A placeholder for `node`'s value (never written but for its first two values: `mark` and
-/// `-mark`, which keep it from looking uniform or equal to another placeholder) and the integers it stands for, when the weight is per output channel
-/// (axis 0) or per tensor.
+/// A placeholder for `node`'s value (never written but for its first two values, `mark`: see
+/// [`deferred_weights::placeholder_mark`]) and the integers it stands for, when the weight is per
+/// output channel (axis 0) or per tensor.
 fn defer_one(
     node: &NodeProto,
     all: &[TensorProto],
     index: &HashMap<String, usize>,
     raw: &RawWeights<'_>,
-    mark: f32,
+    mark: [f32; 2],
 ) -> Option<(Tensor, DeferredWeight)> {
     let get = |i: usize| {
         node.input
@@ -202,8 +203,7 @@ fn defer_one(
     {
         let mut plain = placeholder.try_as_plain_ram_mut().ok()?;
         let v = plain.as_slice_mut::<f32>().ok()?;
-        v[0] = mark;
-        v[1] = -mark;
+        v[..2].copy_from_slice(&mark);
     }
     let weight = DeferredWeight {
         name: node.output.first()?.clone(),
@@ -227,9 +227,9 @@ impl Dequantized {
         self.0.is_empty()
     }
 
-    /// The weights left int8 (each by the address of its placeholder's data), for
-    /// [`deferred_weights::Deferred`]; call it before [`Dequantized::install`].
-    pub fn take_deferred(&mut self) -> Vec<(usize, DeferredWeight)> {
+    /// The weights left int8, the `i`th behind the placeholder marked
+    /// [`deferred_weights::placeholder_mark`]`(i)`, for [`deferred_weights::Deferred`].
+    pub fn take_deferred(&mut self) -> Vec<DeferredWeight> {
         std::mem::take(&mut self.1)
     }
 

@@ -69,6 +69,7 @@ pub struct LesionClassifier {
     inner: Classifier,
     parse_ms: f64,
     optimize_ms: f64,
+    deferred_weights: usize,
 }
 
 #[wasm_bindgen]
@@ -82,6 +83,7 @@ impl LesionClassifier {
             inner,
             parse_ms: timings.parse_ms,
             optimize_ms: timings.optimize_ms,
+            deferred_weights: timings.deferred_weights,
         })
     }
 
@@ -142,9 +144,14 @@ impl LesionClassifier {
         to_js(self.inner.manifest())
     }
 
-    /// Milliseconds spent parsing and optimising the model.
+    /// Milliseconds spent parsing and optimising the model, and how many int8 weights were kept
+    /// int8 (dequantised as each inference reads them) rather than folded to float32.
     #[wasm_bindgen(getter, js_name = loadTimings)]
     pub fn load_timings(&self) -> Result<JsValue, JsValue> {
-        to_js(&serde_json::json!({ "parseMs": self.parse_ms, "optimizeMs": self.optimize_ms }))
+        to_js(&serde_json::json!({
+            "parseMs": self.parse_ms,
+            "optimizeMs": self.optimize_ms,
+            "deferredWeights": self.deferred_weights,
+        }))
     }
 }

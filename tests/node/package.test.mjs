@@ -116,6 +116,9 @@ test('Node: while the model downloads the engine warms up on its own small model
   assert.equal(results.false.timings.warmUpRounds, 0);
   assert.equal(results.direct.warmUpRounds, 0);
   for (const key of ['engineMs', 'parseMs', 'optimizeMs', 'poolWaitMs']) assert.equal(typeof warm[key], 'number', key);
+  // The bundled model's pointwise weights stay int8 in the wasm engine too (0 would mean the
+  // engine fell back to folding them all to float32).
+  assert.ok(warm.deferredWeights > 0, JSON.stringify(warm));
   // Same answer, with or without the warm-up, as the native build.
   assert.deepEqual(results.true.prediction, results.false.prediction);
   assert.ok(maxDiff(results.true.prediction, native['lesion_7_2.png']) <= 1e-4);

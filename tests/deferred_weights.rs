@@ -111,7 +111,7 @@ fn int8_panels_are_tracts_packing_of_the_folded_weight() {
 }
 
 #[test]
-fn weights_read_in_turn_and_on_several_threads_keep_their_own_values() {
+fn weights_read_in_turn_by_several_threads_at_once_keep_their_own_values() {
     let format = PackedFormat::new(f32::datum_type(), 32, 512);
     let (a, b) = (weight(96, 40, true), weight(64, 300, false));
     let (a_ours, b_ours) = (
@@ -126,7 +126,7 @@ fn weights_read_in_turn_and_on_several_threads_keep_their_own_values() {
             let (a, b) = (&a, &b);
             s.spawn(move || {
                 for round in 0..4 {
-                    // One weight then the other, on each thread: each thread's copy follows.
+                    // One weight then the other, the threads racing to dequantise the panels.
                     let (first, second) = if (round + t) % 2 == 0 { (0, 1) } else { (1, 0) };
                     for which in [first, second] {
                         let (ours, tracts, w) = if which == 0 {

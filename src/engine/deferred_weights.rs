@@ -1,17 +1,21 @@
-//! Int8 convolution weights kept int8 through the load and dequantised panel by panel as each
-//! matrix product reads them.
+//! Int8 convolution weights kept int8 through the load, packed for the kernels as integers, and
+//! dequantised into tract's packed float32 layout by the first inference that reads them.
 //!
 //! Why: folding the bundled model's int8 weights to float32 (84 MB) and tract packing that copy for
 //! its kernels (84 MB more) were most of the native model load, nearly all of it first-touch page
 //! faults of fresh memory; onnxruntime's session does neither (it runs `DequantizeLinear` at every
 //! inference). Here a weight whose only reader is a convolution gets a float32 *placeholder* of
-//! the right shape, never written (calloc'd), so that tract declutters and plans the graph as
-//! before; when tract's codegen wires the packing of that weight for the chosen kernel
-//! (`OptMatMulPack` on a constant), [`PackDeferredWeights`] replaces it, before tract's `PropConst`
-//! can evaluate it, with the int8 values already in the kernel's panel order ([`Int8Panels`]).
-//! When a product first reads a panel, each thread dequantises it, with the fold's own arithmetic,
-//! `(q - zero) * scale` in f32, into a per-thread copy of that weight that serves the rest of the
-//! product, so the kernel reads the same float32 values as before: results are bit-identical.
+//! the right shape, never written but for two marker values, so that tract declutters and plans
+//! the graph as before; when tract's codegen wires the packing of that weight for the chosen
+//! kernel (`OptMatMulPack` on a constant), [`PackDeferredWeights`] replaces it, before tract's
+//! `PropConst` can evaluate it, with the int8 values already in the kernel's panel order
+//! ([`Int8Panels`]). The first product that reads the weight dequantises all of it, with the
+//! fold's own arithmetic, `(q - zero) * scale` in f32, into the packed float32 panels tract would
+//! have made, which every later run reads: results are bit-identical, warm inference unchanged,
+//! and the one float32 copy is written once (the fold and tract's packing wrote two).
+//!
+//! (Dequantising at every use instead, to keep the weights int8 in memory, measured +3–7 % on
+//! warm inference here, each thread dequantising every panel it reads once per product.)
 //!
 //! If any placeholder is read otherwise (a pass folding it into another constant) or is not
 //! packed, the load is not trusted: [`Deferred::check_all_packed`] fails and the caller loads again
@@ -20,7 +24,7 @@
 use std::alloc::Layout;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tract_linalg::mmm::{MMMInputFormat, MMMInputValue, PackedExoticFact, PackedMatrixStorage};
 use tract_linalg::pack::PackedFormat;
@@ -145,8 +149,8 @@ impl Deferred {
 }
 
 /// A weight matrix in a kernel's packed f32 layout, held as integers: panels of `r` rows, each
-/// `depth` steps of `r` values (then padding), dequantised on use.
-#[derive(Clone, Hash, PartialEq, Eq)]
+/// `depth` steps of `r` values (then padding), dequantised when a product first reads it.
+#[derive(Clone)]
 pub struct Int8Panels {
     fact: PackedExoticFact,
     r: usize,
@@ -158,7 +162,51 @@ pub struct Int8Panels {
     zeros: Arc<Vec<u32>>,
     scales: Arc<Vec<u32>>,
     rows: usize,
+    /// The panels in float32, each made at its first read (shared by the clones).
+    dequantized: Arc<OnceLock<PanelCopy>>,
 }
+
+impl std::hash::Hash for Int8Panels {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (
+            &self.fact,
+            self.r,
+            self.panel_len,
+            &self.values,
+            self.signed,
+            &self.zeros,
+            &self.scales,
+            self.rows,
+        )
+            .hash(state)
+    }
+}
+
+impl PartialEq for Int8Panels {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            &self.fact,
+            self.r,
+            self.panel_len,
+            &self.values,
+            self.signed,
+            &self.zeros,
+            &self.scales,
+            self.rows,
+        ) == (
+            &other.fact,
+            other.r,
+            other.panel_len,
+            &other.values,
+            other.signed,
+            &other.zeros,
+            &other.scales,
+            other.rows,
+        )
+    }
+}
+
+impl Eq for Int8Panels {}
 
 impl fmt::Debug for Int8Panels {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -213,6 +261,7 @@ impl Int8Panels {
             zeros: padded(&w.zeros),
             scales: padded(&w.scales),
             rows: w.rows,
+            dequantized: Arc::default(),
         })
     }
 
@@ -257,58 +306,144 @@ unsafe fn dequantize_panel_avx2(q: &[u8], signed: bool, zeros: &[f32], scales: &
     dequantize_panel(q, signed, zeros, scales, out)
 }
 
-/// Blocks of the per-thread dequantised copy, aligned as tract aligns its packed panels (the
-/// kernels' f32 packings ask for 512 bytes).
+/// Blocks of the dequantised copy, aligned as tract aligns its packed panels (the kernels' f32
+/// packings ask for 512 bytes).
 #[derive(Clone, Copy)]
 #[repr(C, align(512))]
 struct Line([f32; LINE]);
 
 const LINE: usize = 128;
 
-/// The weight a thread dequantised last, whole: the panels it read, each once per product
-/// instead of once per tile block (tract's blocked walk re-reads an A panel for each block of B;
-/// its scratch remembers only the last panel).
-#[derive(Default)]
-struct ThreadPanels {
-    /// Whose panels these are: the integers' allocation, held so that it cannot be reused by
-    /// another weight while cached.
-    owner: Option<Arc<Vec<u8>>>,
-    filled: Vec<bool>,
-    lines: Vec<Line>,
+const EMPTY: u8 = 0;
+const FILLING: u8 = 1;
+const READY: u8 = 2;
+
+/// A weight's float32 panels, each written once by the first thread that reads it: the threads of
+/// the first product share the work (and the first touch of the memory) instead of one doing it all
+/// while the others wait.
+struct PanelCopy {
+    lines: std::ptr::NonNull<Line>,
+    panels: usize,
+    lines_per_panel: usize,
+    state: Box<[std::sync::atomic::AtomicU8]>,
 }
 
-thread_local! {
-    static THREAD_PANELS: std::cell::RefCell<ThreadPanels> = std::cell::RefCell::default();
+// SAFETY: a panel is written by the one thread that moved its state from EMPTY to FILLING, and read
+// only after its state is READY (release / acquire): no access races.
+unsafe impl Send for PanelCopy {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for PanelCopy {}
+
+impl PanelCopy {
+    fn layout(panels: usize, lines_per_panel: usize) -> Layout {
+        // `pack` bounds the size by the weight's own (already allocated) integers × 4.
+        Layout::array::<Line>(panels * lines_per_panel.max(1)).unwrap_or(Layout::new::<Line>())
+    }
+
+    fn new(panels: usize, lines_per_panel: usize) -> PanelCopy {
+        let layout = PanelCopy::layout(panels, lines_per_panel);
+        // SAFETY: the layout's size is non-zero (at least one `Line`); memory is written before it
+        // is read (per panel, see `panel`).
+        let raw = unsafe { std::alloc::alloc(layout) } as *mut Line;
+        let lines = std::ptr::NonNull::new(raw).unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+        PanelCopy {
+            lines,
+            panels,
+            lines_per_panel,
+            state: (0..panels)
+                .map(|_| std::sync::atomic::AtomicU8::new(EMPTY))
+                .collect(),
+        }
+    }
+
+    /// Panel `i` (`i < panels`), written by `fill(i, out)` if no thread has yet. A thread that
+    /// finds it being written fills the panels after it meanwhile (the threads of one product read
+    /// the same panels in the same order: waiting would make the first run's filling serial).
+    fn panel(&self, i: usize, fill: impl Fn(usize, &mut [f32])) -> *const u8 {
+        use std::sync::atomic::Ordering::Acquire;
+        let state = &self.state[i];
+        if state.load(Acquire) != READY && !self.try_fill(i, &fill) {
+            let mut next = i + 1;
+            let mut spins = 0u32;
+            while state.load(Acquire) != READY {
+                // Another thread is writing it: help with the rest, then wait.
+                while next < self.panels && !self.try_fill(next, &fill) {
+                    next += 1;
+                }
+                if next < self.panels {
+                    next += 1;
+                    continue;
+                }
+                std::hint::spin_loop();
+                spins += 1;
+                #[cfg(not(target_arch = "wasm32"))]
+                if spins % 64 == 0 {
+                    std::thread::yield_now();
+                }
+            }
+        }
+        self.start(i) as *const u8
+    }
+
+    fn start(&self, i: usize) -> *mut Line {
+        // SAFETY: callers pass `i < panels`: the panel lies inside the allocation.
+        unsafe { self.lines.as_ptr().add(i * self.lines_per_panel) }
+    }
+
+    /// Writes panel `i` if no thread has started it; false if one has.
+    fn try_fill(&self, i: usize, fill: &impl Fn(usize, &mut [f32])) -> bool {
+        use std::sync::atomic::Ordering::{Acquire, Release};
+        let state = &self.state[i];
+        if state.compare_exchange(EMPTY, FILLING, Acquire, Acquire).is_err() {
+            return false;
+        }
+        // SAFETY: this thread alone moved the panel to FILLING: nobody else writes or reads it
+        // until READY. `Line` is `LINE` f32 values with no padding.
+        let out =
+            unsafe { std::slice::from_raw_parts_mut(self.start(i) as *mut f32, self.lines_per_panel * LINE) };
+        fill(i, out);
+        state.store(READY, Release);
+        true
+    }
+}
+
+impl Drop for PanelCopy {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout.
+        unsafe {
+            std::alloc::dealloc(
+                self.lines.as_ptr() as *mut u8,
+                PanelCopy::layout(self.panels, self.lines_per_panel),
+            )
+        };
+    }
 }
 
 impl Int8Panels {
-    /// Blocks per panel in the thread's copy.
+    /// Blocks per panel in the dequantised copy.
     fn panel_lines(&self) -> usize {
         self.panel_len.div_ceil(LINE)
     }
 
     /// Dequantises panel `i` into `out` (`panel_len` values).
-    fn dequantize_into(&self, i: usize, out: &mut [f32]) -> TractResult<()> {
-        let q = self
-            .values
-            .get(i * self.panel_len..(i + 1) * self.panel_len)
-            .context("panel out of range")?;
+    fn dequantize_into(&self, i: usize, out: &mut [f32]) {
+        // `pack` made `values` hold every panel.
+        let q = &self.values[i * self.panel_len..(i + 1) * self.panel_len];
         let (zeros, scales) = self.row_params(i);
         #[cfg(target_arch = "x86_64")]
         {
             if std::is_x86_feature_detected!("avx512f") {
                 // SAFETY: the CPU has AVX-512F (checked just above).
                 unsafe { dequantize_panel_avx512(q, self.signed, zeros, scales, out) };
-                return Ok(());
+                return;
             }
             if std::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2 (checked just above).
                 unsafe { dequantize_panel_avx2(q, self.signed, zeros, scales, out) };
-                return Ok(());
+                return;
             }
         }
         dequantize_panel(q, self.signed, zeros, scales, out);
-        Ok(())
     }
 }
 
@@ -323,35 +458,10 @@ impl MMMInputValue for Int8Panels {
 
     fn panel_bytes(&self, i: usize, _buffer: Option<*mut u8>) -> TractResult<*const u8> {
         ensure!(i < self.rows.div_ceil(self.r), "panel {i} out of range");
-        THREAD_PANELS.with(|cell| {
-            let mut cache = cell
-                .try_borrow_mut()
-                .map_err(|_| format_err!("Int8Panels re-entered"))?;
-            let cache = &mut *cache;
-            let mine = cache.owner.as_ref().is_some_and(|o| Arc::ptr_eq(o, &self.values));
-            let panels = self.rows.div_ceil(self.r);
-            let lines = self.panel_lines();
-            if !mine {
-                cache.owner = Some(self.values.clone());
-                cache.filled.clear();
-                cache.filled.resize(panels, false);
-                // Grown (without copying: nothing in it is kept), never shrunk nor cleared: each
-                // panel is written before it is read.
-                if cache.lines.len() < panels * lines {
-                    cache.lines = Vec::new();
-                    cache.lines.resize(panels * lines, Line([0.0; LINE]));
-                }
-            }
-            let panel = &mut cache.lines[i * lines..(i + 1) * lines];
-            // SAFETY: `Line` is `LINE` f32 values with no padding (repr(C)).
-            let out = unsafe { std::slice::from_raw_parts_mut(panel.as_mut_ptr() as *mut f32, lines * LINE) };
-            if !cache.filled[i] {
-                self.dequantize_into(i, &mut out[..self.panel_len])?;
-                cache.filled[i] = true;
-            }
-            // The pointer stays valid until this thread reads another weight: after this product.
-            Ok(out.as_ptr() as *const u8)
-        })
+        let copy = self
+            .dequantized
+            .get_or_init(|| PanelCopy::new(self.rows.div_ceil(self.r), self.panel_lines()));
+        Ok(copy.panel(i, |j, out| self.dequantize_into(j, &mut out[..self.panel_len])))
     }
 
     fn mn(&self) -> usize {

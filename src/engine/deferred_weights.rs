@@ -376,9 +376,8 @@ impl PanelCopy {
                 }
                 std::hint::spin_loop();
                 spins += 1;
-                #[cfg(not(target_arch = "wasm32"))]
                 if spins % 64 == 0 {
-                    std::thread::yield_now();
+                    yield_thread();
                 }
             }
         }
@@ -405,6 +404,12 @@ impl PanelCopy {
         state.store(READY, Release);
         true
     }
+}
+
+/// Lets another thread run (natively; wasm threads only spin).
+fn yield_thread() {
+    #[cfg(not(target_arch = "wasm32"))]
+    std::thread::yield_now();
 }
 
 impl Drop for PanelCopy {

@@ -10,7 +10,6 @@ use tract_linalg::mmm::{MMMInputFormat, MMMInputValue};
 use tract_linalg::pack::PackedFormat;
 use tract_onnx::pb::{
     attribute_proto::AttributeType, tensor_proto::DataType, AttributeProto, GraphProto, NodeProto,
-    TensorProto,
 };
 use tract_onnx::prelude::*;
 use vibe_opsy::classifier::pipeline::engine_spec;
@@ -191,15 +190,7 @@ fn bundled_model_gives_the_same_bits_with_its_weights_kept_int8() {
     }
 }
 
-fn tensor(name: &str, dims: &[usize], data_type: DataType, raw: Vec<u8>) -> TensorProto {
-    TensorProto {
-        name: name.into(),
-        dims: dims.iter().map(|&d| d as i64).collect(),
-        data_type: data_type as i32,
-        raw_data: raw,
-        ..Default::default()
-    }
-}
+use common::tensor;
 
 const C: usize = 64;
 const O: usize = 64;

@@ -15,15 +15,7 @@ mod common;
 const SHAPE: [usize; 3] = [2, 3, 40];
 const DIMS: [i64; 3] = [2, 3, 40];
 
-fn tensor(name: &str, dims: &[usize], data_type: DataType, raw: Vec<u8>) -> TensorProto {
-    TensorProto {
-        name: name.into(),
-        dims: dims.iter().map(|&d| d as i64).collect(),
-        data_type: data_type as i32,
-        raw_data: raw,
-        ..Default::default()
-    }
-}
+use common::tensor;
 
 fn floats(name: &str, values: &[f32]) -> TensorProto {
     let raw = values.iter().flat_map(|v| v.to_le_bytes()).collect();

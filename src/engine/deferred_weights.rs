@@ -166,8 +166,21 @@ pub struct Int8Panels {
     dequantized: Arc<OnceLock<PanelCopy>>,
 }
 
-impl std::hash::Hash for Int8Panels {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+impl Int8Panels {
+    /// What identifies the weight (all but the dequantised copy, which follows from it).
+    #[allow(clippy::type_complexity)]
+    fn key(
+        &self,
+    ) -> (
+        &PackedExoticFact,
+        usize,
+        usize,
+        &Arc<Vec<u8>>,
+        bool,
+        &Arc<Vec<u32>>,
+        &Arc<Vec<u32>>,
+        usize,
+    ) {
         (
             &self.fact,
             self.r,
@@ -178,31 +191,18 @@ impl std::hash::Hash for Int8Panels {
             &self.scales,
             self.rows,
         )
-            .hash(state)
+    }
+}
+
+impl std::hash::Hash for Int8Panels {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state)
     }
 }
 
 impl PartialEq for Int8Panels {
     fn eq(&self, other: &Self) -> bool {
-        (
-            &self.fact,
-            self.r,
-            self.panel_len,
-            &self.values,
-            self.signed,
-            &self.zeros,
-            &self.scales,
-            self.rows,
-        ) == (
-            &other.fact,
-            other.r,
-            other.panel_len,
-            &other.values,
-            other.signed,
-            &other.zeros,
-            &other.scales,
-            other.rows,
-        )
+        self.key() == other.key()
     }
 }
 

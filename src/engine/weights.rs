@@ -143,6 +143,20 @@ fn read_by_one_conv(nodes: &[NodeProto]) -> HashSet<String> {
         .collect()
 }
 
+/// `node`'s input `i`, when it is one of the initializers `all` (indexed by name in `index`).
+fn initializer_input<'a>(
+    node: &NodeProto,
+    i: usize,
+    all: &'a [TensorProto],
+    index: &HashMap<String, usize>,
+) -> Option<&'a TensorProto> {
+    node.input
+        .get(i)
+        .filter(|n| !n.is_empty())
+        .and_then(|n| index.get(n))
+        .and_then(|&k| all.get(k))
+}
+
 /// A placeholder for `node`'s value (never written but for its first two values, `mark`: see
 /// [`deferred_weights::placeholder_mark`]) and the integers it stands for, when the weight is per
 /// output channel (axis 0) or per tensor.
@@ -153,13 +167,7 @@ fn defer_one(
     raw: &RawWeights<'_>,
     mark: [f32; 2],
 ) -> Option<(Tensor, DeferredWeight)> {
-    let get = |i: usize| {
-        node.input
-            .get(i)
-            .filter(|n| !n.is_empty())
-            .and_then(|n| index.get(n))
-            .map(|&k| &all[k])
-    };
+    let get = |i: usize| initializer_input(node, i, all, index);
     let (x, scale) = (get(0)?, get(1)?);
     let Quantized::Bytes { raw: values, signed } = Quantized::of(x, raw)? else {
         return None;
@@ -278,13 +286,7 @@ fn dequantize(
     index: &HashMap<String, usize>,
     raw: &RawWeights<'_>,
 ) -> Option<(String, Tensor)> {
-    let get = |i: usize| {
-        node.input
-            .get(i)
-            .filter(|n| !n.is_empty())
-            .and_then(|n| index.get(n))
-            .map(|&k| &all[k])
-    };
+    let get = |i: usize| initializer_input(node, i, all, index);
     let (x, scale) = (get(0)?, get(1)?);
     let zero_point = match node.input.get(2).filter(|n| !n.is_empty()) {
         Some(_) => Some(get(2)?),

@@ -90,3 +90,20 @@ pub fn assert_valid(schema_file: &str, value: &serde_json::Value) {
 /// An ONNX graph input/output: a float32 tensor of `dims`.
 #[allow(unused_imports)]
 pub use vibe_opsy::engine::onnx_proto::f32_value_info;
+
+/// An ONNX initializer: `raw` bytes of `data_type`, shaped `dims`.
+#[allow(dead_code)]
+pub fn tensor(
+    name: &str,
+    dims: &[usize],
+    data_type: tract_onnx::pb::tensor_proto::DataType,
+    raw: Vec<u8>,
+) -> tract_onnx::pb::TensorProto {
+    tract_onnx::pb::TensorProto {
+        name: name.into(),
+        dims: dims.iter().map(|&d| d as i64).collect(),
+        data_type: data_type as i32,
+        raw_data: raw,
+        ..Default::default()
+    }
+}

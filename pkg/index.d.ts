@@ -78,19 +78,16 @@ export class Classifier implements Disposable {
   /**
    * Where the load went, in milliseconds: the engine's download or cache read, compile and instantiate
    * (it overlaps the model's download), the model's parse and optimisation, and the wait for the
-   * threaded engine's workers before the model loads (0 without threads), and the engine's warm-up
+   * threaded engine's workers after the model loaded (0 without threads), and the engine's warm-up
    * on a small model of its own while the model downloaded (rounds and milliseconds; 0 when the model
    * was there first). `deferredWeights`: how many int8 weights the engine kept int8, dequantised as
    * each inference reads them, instead of folding them to float32 at load (0: all folded).
-   * `prefilledWeights`: how many of those a worker of the threaded engine's pool dequantised while
-   * the model loaded, so the first classification does not (0 without threads).
    */
   readonly loadTimings: {
     engineMs: number;
     parseMs: number;
     optimizeMs: number;
     deferredWeights: number;
-    prefilledWeights: number;
     poolWaitMs: number;
     warmUpRounds: number;
     warmUpMs: number;

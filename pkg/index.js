@@ -180,7 +180,7 @@ let poolStarting;
 
 /**
  * Loads the threaded build and starts its pool of `threads` workers. The pool's workers come up
- * while the model downloads; `settlePool` waits for them before the model loads.
+ * while the model loads on this thread; `settlePool` waits for them after.
  */
 async function startThreadedEngine(threads, options) {
   const threaded = await import('./generated/threads/vibe_opsy_threads.js');
@@ -296,10 +296,8 @@ export class Classifier {
   /**
    * Where the load went, in milliseconds: `engineMs` (the engine's download or cache read, compile and
    * instantiate; it overlaps the model's download), `parseMs` and `optimizeMs` (the model),
-   * `deferredWeights` (int8 weights kept int8, dequantised as inferences read them),
-   * `prefilledWeights` (of those, dequantised by the threaded engine's pool while the model loaded),
-   * `poolWaitMs` (waiting for the threaded engine's workers before the model loads; 0 without
-   * threads), and the
+   * `deferredWeights` (int8 weights kept int8, dequantised as inferences read them), `poolWaitMs`
+   * (waiting for the threaded engine's workers after the model loaded; 0 without threads), and the
    * warm-up while the model downloaded (`warmUpRounds`, `warmUpMs`; see `createClassifier`).
    */
   get loadTimings() {
@@ -424,11 +422,6 @@ export async function createClassifier(options = {}) {
     modelLoaded,
     loadManifest(manifest, options),
   ]);
-  // The threaded engine's pool first: while this thread loads the model, a worker of the pool
-  // dequantises its weights (`loadTimings.prefilledWeights`).
-  const waitStarted = globalThis.performance?.now();
-  await settlePool(options);
-  const poolWaitMs = waitStarted === undefined ? 0 : globalThis.performance.now() - waitStarted;
   let inner;
   try {
     inner = new glue.LesionClassifier(modelBytes, manifestJson);
@@ -436,6 +429,9 @@ export async function createClassifier(options = {}) {
     throw wrapError(e);
   }
   mark('model-loaded');
+  const waitStarted = globalThis.performance?.now();
+  await settlePool(options);
+  const poolWaitMs = waitStarted === undefined ? 0 : globalThis.performance.now() - waitStarted;
   return new Classifier(inner, { engineMs: engineMs ?? 0, poolWaitMs, ...warmUp });
 }
 

@@ -4,7 +4,6 @@
 //! way is loaded again with every weight folded, and still answers right.
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use tract_linalg::mmm::{MMMInputFormat, MMMInputValue};
@@ -14,7 +13,7 @@ use tract_onnx::pb::{
 };
 use tract_onnx::prelude::*;
 use vibe_opsy::classifier::pipeline::engine_spec;
-use vibe_opsy::engine::deferred_weights::{Deferred, DeferredWeight, Int8Panels};
+use vibe_opsy::engine::deferred_weights::{DeferredWeight, Int8Panels};
 use vibe_opsy::engine::threads::MatmulThreads;
 use vibe_opsy::engine::{Engine, ModelSpec};
 
@@ -308,104 +307,4 @@ fn a_weight_read_otherwise_is_folded_like_the_others() {
             assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "{a} vs {b}");
         }
     }
-}
-
-/// Every panel of `ours` against tract's packing of the folded weight, and where each lies.
-fn assert_tracts_packing(ours: &Int8Panels, w: &DeferredWeight, format: &PackedFormat) -> Vec<usize> {
-    let tracts = format.prepare_one(&folded(w), 1, 0).unwrap();
-    (0..w.rows.div_ceil(format.r))
-        .map(|i| {
-            assert_eq!(
-                panel(ours, i, format.r, w.depth, w.rows),
-                panel(&*tracts, i, format.r, w.depth, w.rows),
-                "{format:?}, {}, panel {i}",
-                w.name
-            );
-            ours.panel_bytes(i, None).unwrap() as usize
-        })
-        .collect()
-}
-
-#[test]
-fn weights_dequantised_in_the_background_are_the_panels_the_plan_takes() {
-    let predicted = PackedFormat::new(f32::datum_type(), 4, 16).with_end_padding_record(0);
-    let other = PackedFormat::new(f32::datum_type(), 32, 512);
-    let weights = || {
-        vec![
-            weight(70, 37, true),
-            weight(32, 512, false),
-            weight(5, 3, true),
-            weight(400, 300, false),
-        ]
-    };
-    let ws = weights();
-
-    // The job done before the plan asks: the plan gets its panels (the same memory each time asked).
-    let deferred = Arc::new(Deferred::new(weights()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    assert!(
-        deferred.prefill_in_background(vec![Some(predicted.clone()); 4], |job| {
-            tx.send(std::thread::spawn(job)).unwrap();
-            true
-        })
-    );
-    rx.recv().unwrap().join().unwrap();
-    for (i, w) in ws.iter().enumerate() {
-        let first = assert_tracts_packing(&deferred.panels(i, w, &predicted).unwrap(), w, &predicted);
-        let again = assert_tracts_packing(&deferred.panels(i, w, &predicted).unwrap(), w, &predicted);
-        assert_eq!(first, again, "{}: one copy of the panels", w.name);
-    }
-    // Packed in another format than predicted: new panels, tract's packing, not counted.
-    assert_tracts_packing(&deferred.panels(1, &ws[1], &other).unwrap(), &ws[1], &other);
-    assert_eq!(deferred.prefilled(), 2 * ws.len());
-
-    // The plan asking while the job runs (the biggest weight first: the job is still on it or
-    // before it): the same values, whoever writes each panel.
-    for _ in 0..5 {
-        let deferred = Arc::new(Deferred::new(weights()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        deferred.prefill_in_background(vec![Some(predicted.clone()); 4], |job| {
-            tx.send(std::thread::spawn(job)).unwrap();
-            true
-        });
-        for i in (0..ws.len()).rev() {
-            assert_tracts_packing(
-                &deferred.panels(i, &ws[i], &predicted).unwrap(),
-                &ws[i],
-                &predicted,
-            );
-        }
-        rx.recv().unwrap().join().unwrap();
-        assert_eq!(deferred.prefilled(), ws.len());
-    }
-
-    // No thread to run the job: the panels are made as without it, and none counts as prefilled.
-    let deferred = Arc::new(Deferred::new(weights()));
-    assert!(!deferred.prefill_in_background(vec![Some(predicted.clone()); 4], |_job| false));
-    assert_tracts_packing(
-        &deferred.panels(0, &ws[0], &predicted).unwrap(),
-        &ws[0],
-        &predicted,
-    );
-    assert_eq!(deferred.prefilled(), 0);
-    // A second prediction for the same weights is refused (one job per load).
-    let deferred = Arc::new(Deferred::new(weights()));
-    assert!(deferred.prefill_in_background(vec![Some(predicted.clone()); 4], |_job| true));
-    assert!(!deferred.prefill_in_background(vec![Some(other.clone()); 4], |_job| panic!("a second job")));
-    // A weight without a prediction is packed as without a job; the others still come from it.
-    let deferred = Arc::new(Deferred::new(weights()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let formats = vec![Some(predicted.clone()), None, Some(other.clone()), None];
-    assert!(deferred.prefill_in_background(formats, |job| {
-        tx.send(std::thread::spawn(job)).unwrap();
-        true
-    }));
-    rx.recv().unwrap().join().unwrap();
-    for (i, format) in [&predicted, &predicted, &other, &other].into_iter().enumerate() {
-        assert_tracts_packing(&deferred.panels(i, &ws[i], format).unwrap(), &ws[i], format);
-    }
-    assert_eq!(deferred.prefilled(), 2);
-    // Nothing predicted: no job.
-    let deferred = Arc::new(Deferred::new(weights()));
-    assert!(!deferred.prefill_in_background(vec![None; 4], |_job| panic!("a job for nothing")));
 }

@@ -82,15 +82,6 @@ pub struct Deferred {
     by_index: Mutex<HashMap<usize, Arc<DeferredWeight>>>,
     packed: Mutex<usize>,
     total: usize,
-    /// Every weight, by index (for the background job of [`Deferred::prefill_in_background`]).
-    all: Vec<Arc<DeferredWeight>>,
-    /// The packing predicted for each weight, once a background job makes panels in it.
-    ahead: OnceLock<Vec<Option<PackedFormat>>>,
-    /// The panels of each weight in that packing, made by whichever comes first: the background
-    /// job or tract's codegen (`None`: the weight does not fit the packing).
-    early: Vec<OnceLock<Option<Int8Panels>>>,
-    background: std::sync::atomic::AtomicBool,
-    adopted: std::sync::atomic::AtomicUsize,
 }
 
 impl fmt::Debug for Deferred {
@@ -102,87 +93,11 @@ impl fmt::Debug for Deferred {
 impl Deferred {
     /// The weights whose placeholders carry [`placeholder_mark`]`(i)`, `i` their position.
     pub fn new(weights: Vec<DeferredWeight>) -> Deferred {
-        let all: Vec<Arc<DeferredWeight>> = weights.into_iter().map(Arc::new).collect();
+        let total = weights.len();
         Deferred {
-            by_index: Mutex::new(all.iter().cloned().enumerate().collect()),
+            by_index: Mutex::new(weights.into_iter().map(Arc::new).enumerate().collect()),
             packed: Mutex::new(0),
-            total: all.len(),
-            early: (0..all.len()).map(|_| OnceLock::new()).collect(),
-            all,
-            ..Deferred::default()
-        }
-    }
-
-    /// Has `spawn` run a job on another thread that dequantises every weight, in index order, into
-    /// the panels of `formats[index]` (the packing it is predicted to get, [`predict_packings`];
-    /// `None`: not predicted) while the load goes on; tract's codegen then takes those panels for
-    /// each weight it packs in that format (a weight packed otherwise is packed as before, the
-    /// job's work for it lost). Panels the job has not reached when an inference needs them are
-    /// filled by the inference as without it ([`PanelCopy::panel`]). Returns whether `spawn` took
-    /// the job (false: nothing changes).
-    ///
-    /// Why: with deferral the first inference dequantises all the weights (in the wasm threads
-    /// build, most of the first inference's extra time over a warm one), while the load before it
-    /// runs on one thread and leaves the others idle.
-    pub fn prefill_in_background(
-        self: &Arc<Self>,
-        formats: Vec<Option<PackedFormat>>,
-        spawn: impl FnOnce(Box<dyn FnOnce() + Send>) -> bool,
-    ) -> bool {
-        use std::sync::atomic::Ordering::Relaxed;
-        if self.total == 0 || formats.iter().all(Option::is_none) || self.ahead.set(formats).is_err() {
-            return false;
-        }
-        let me = Arc::clone(self);
-        let spawned = spawn(Box::new(move || me.prefill_all()));
-        self.background.store(spawned, Relaxed);
-        spawned
-    }
-
-    /// The background job: every weight's panels, in index order (the order the model reads them).
-    fn prefill_all(&self) {
-        for index in 0..self.total {
-            if let Some(panels) = self.early_panels(index) {
-                panels.dequantize_all();
-            }
-        }
-    }
-
-    /// Weight `index`'s panels in the predicted packing, made now if nobody has yet.
-    fn early_panels(&self, index: usize) -> Option<&Int8Panels> {
-        let format = self.ahead.get()?.get(index)?.as_ref()?;
-        let weight = self.all.get(index)?;
-        self.early
-            .get(index)?
-            .get_or_init(|| Int8Panels::pack(weight, format).ok())
-            .as_ref()
-    }
-
-    /// Weight `index` (`weight`) in `format`'s panels: those made ahead when `format` is the
-    /// predicted packing, else new ones (what [`PackDeferredWeights`] packs).
-    pub fn panels(
-        &self,
-        index: usize,
-        weight: &DeferredWeight,
-        format: &PackedFormat,
-    ) -> TractResult<Int8Panels> {
-        if self.ahead.get().and_then(|f| f.get(index)?.as_ref()) == Some(format) {
-            if let Some(panels) = self.early_panels(index) {
-                self.adopted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                return Ok(panels.clone());
-            }
-        }
-        Int8Panels::pack(weight, format)
-    }
-
-    /// How many weights the plan took from a background job's panels
-    /// ([`Deferred::prefill_in_background`]); 0 when there was none.
-    pub fn prefilled(&self) -> usize {
-        use std::sync::atomic::Ordering::Relaxed;
-        if self.background.load(Relaxed) {
-            self.adopted.load(Relaxed)
-        } else {
-            0
+            total,
         }
     }
 
@@ -195,10 +110,10 @@ impl Deferred {
         self.total
     }
 
-    /// The weight behind the placeholder `t` (and its index), once.
-    fn take(&self, t: &Tensor) -> Option<(usize, Arc<DeferredWeight>)> {
+    /// The weight behind the placeholder `t`, once.
+    fn take(&self, t: &Tensor) -> Option<Arc<DeferredWeight>> {
         let index = placeholder_index(t)?;
-        Some((index, self.by_index.lock().ok()?.remove(&index)?))
+        self.by_index.lock().ok()?.remove(&index)
     }
 
     /// Fails unless every placeholder went to its packing and no copy of one is left in `model`.
@@ -537,15 +452,6 @@ impl Int8Panels {
     }
 }
 
-impl Int8Panels {
-    /// Every panel dequantised (those another thread is writing are waited for).
-    fn dequantize_all(&self) {
-        for i in 0..self.rows.div_ceil(self.r) {
-            let _ = self.panel_bytes(i, None);
-        }
-    }
-}
-
 impl MMMInputValue for Int8Panels {
     fn format(&self) -> &dyn MMMInputFormat {
         &*self.fact.format
@@ -602,42 +508,6 @@ impl MMMInputValue for Int8Panels {
     }
 }
 
-/// The packing each deferred weight (by index, `count` of them) will get, from `model` typed (its
-/// shapes known) but not yet decluttered, for a kernel that packs a product's left operand as
-/// `as_a` and its right one as `as_b`: a pointwise convolution becomes a product of its weight
-/// (`m` = output channels) by the image (`n` = output pixels), and tract's codegen swaps the two
-/// when `m < n` (`EinSumMatMul::codegen`), which packs the weight as the right operand. `None`
-/// where a weight's convolution is not found or its shapes are symbolic.
-pub fn predict_packings(
-    model: &TypedModel,
-    count: usize,
-    as_a: &PackedFormat,
-    as_b: &PackedFormat,
-) -> Vec<Option<PackedFormat>> {
-    use tract_onnx::tract_core::ops::cnn::Conv;
-    let mut formats = vec![None; count];
-    for node in model.nodes() {
-        let Some(conv) = node.op_as::<Conv>() else {
-            continue;
-        };
-        let predicted = || -> Option<(usize, PackedFormat)> {
-            let kernel = model.outlet_fact(*node.inputs.get(1)?).ok()?.konst.clone()?;
-            let index = placeholder_index(&kernel)?;
-            let shape = node.outputs.first()?.fact.shape.as_concrete()?.to_vec();
-            let shape = conv.pool_spec.data_format.shape(shape).ok()?;
-            let m = *shape.c_dim() / conv.group.max(1);
-            let n: usize = shape.hw_dims().iter().product();
-            Some((index, if m < n { as_b.clone() } else { as_a.clone() }))
-        };
-        if let Some((index, format)) = predicted() {
-            if let Some(slot) = formats.get_mut(index) {
-                *slot = Some(format);
-            }
-        }
-    }
-    formats
-}
-
 /// The codegen pass (run first in each round, before tract's `PropConst`): every `OptMatMulPack`
 /// of a placeholder becomes a constant of [`Int8Panels`].
 #[derive(Debug, Clone)]
@@ -665,7 +535,7 @@ impl TypedPass for PackDeferredWeights {
             if konst.datum_type() != f32::datum_type() {
                 continue;
             }
-            let Some((index, weight)) = self.0.take(&konst) else {
+            let Some(weight) = self.0.take(&konst) else {
                 continue;
             };
             // The placeholder must have no other reader: its values are not the weight's.
@@ -679,7 +549,7 @@ impl TypedPass for PackDeferredWeights {
                     .map(|r| format!("{} ({})", model.node(r.node).name, model.node(r.node).op.name()))
                     .collect::<Vec<_>>()
             );
-            let patch = pack_patch(model, node, |format| self.0.panels(index, &weight, format))?;
+            let patch = pack_patch(model, node, &weight)?;
             *self.0.packed.lock().map_err(|_| format_err!("poisoned"))? += 1;
             return Ok(Some(patch));
         }
@@ -687,13 +557,8 @@ impl TypedPass for PackDeferredWeights {
     }
 }
 
-/// The patch replacing `node` (an `OptMatMulPack` of `weight`'s placeholder) by its packed constant,
-/// `panels(format)` (checked against the node's shapes).
-fn pack_patch(
-    model: &TypedModel,
-    node: &TypedNode,
-    panels: impl FnOnce(&PackedFormat) -> TractResult<Int8Panels>,
-) -> TractResult<TypedModelPatch> {
+/// The patch replacing `node` (an `OptMatMulPack` of `weight`'s placeholder) by its packed constant.
+fn pack_patch(model: &TypedModel, node: &TypedNode, weight: &DeferredWeight) -> TractResult<TypedModelPatch> {
     let input_fact = model.outlet_fact(node.inputs[0])?;
     let output_fact = &node.outputs[0].fact;
     let packers = &output_fact
@@ -721,13 +586,13 @@ fn pack_patch(
         .iter()
         .enumerate()
         .all(|(i, &d)| i == k_axis || i == mn_axis || d == 1);
-    let panels = panels(format)?;
     ensure!(
-        others_are_one && mn_axis < k_axis && shape[mn_axis] == panels.rows && shape[k_axis] == panels.fact.k,
+        others_are_one && mn_axis < k_axis && shape[mn_axis] == weight.rows && shape[k_axis] == weight.depth,
         "deferred weight {}x{} packed as {shape:?} (k axis {k_axis}, mn axis {mn_axis})",
-        panels.rows,
-        panels.fact.k
+        weight.rows,
+        weight.depth
     );
+    let panels = Int8Panels::pack(weight, format)?;
     let out_shape: TVec<usize> = output_fact
         .shape
         .as_concrete()

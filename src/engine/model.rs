@@ -6,11 +6,11 @@ use std::sync::Arc;
 use thiserror::Error;
 use tract_onnx::prelude::*;
 
-use super::deferred_weights::{self, Deferred, PackDeferredWeights};
+use super::deferred_weights::{Deferred, PackDeferredWeights};
 use super::head::{self, Head};
 use super::ops::{depthwise, last_axis_binop, maxpool};
 use super::passes::{declutter, optimizer};
-use super::{heap, kernels, weights};
+use super::{heap, weights};
 
 /// What the engine needs to know about a model: its inputs' names and shapes, which output to
 /// return, and which inner value (if any) to return beside it.
@@ -73,9 +73,6 @@ pub struct LoadTimings {
     pub optimize_ms: f64,
     /// Int8 weights kept int8 ([`Engine::load_deferring`]); 0 when all were folded to float32.
     pub deferred_weights: usize,
-    /// Of those, how many a background thread dequantised while the load went on
-    /// ([`Deferred::prefill_in_background`]: the wasm threads build, its pool started); else 0.
-    pub prefilled_weights: usize,
 }
 
 /// Names of the nodes behind `outlets` (the model's inputs or outputs, in order).
@@ -89,16 +86,6 @@ use super::threads::on_pool;
 #[cfg(not(all(target_arch = "wasm32", feature = "threads")))]
 fn on_pool<R>(f: impl FnOnce() -> R) -> R {
     f()
-}
-
-// A job on another thread while the load goes on (`threads::spawn_background`); the single-threaded
-// wasm builds have none.
-#[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
-use super::threads::spawn_background;
-#[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
-fn spawn_background(job: Box<dyn FnOnce() + Send>) -> bool {
-    drop(job);
-    false
 }
 
 fn load_err(e: impl std::fmt::Display) -> EngineError {
@@ -116,12 +103,6 @@ pub fn optimize(model: InferenceModel) -> TractResult<TypedModel> {
 /// fails if any of them is not.
 pub fn optimize_deferring(model: InferenceModel, deferred: Option<Arc<Deferred>>) -> TractResult<TypedModel> {
     let mut typed = model.into_typed()?;
-    // Where the kernel's packings are known now and a thread is idle, the weights are dequantised
-    // there while this one plans the graph.
-    if let (Some(deferred), Some((as_a, as_b))) = (&deferred, kernels::weight_packings()) {
-        let formats = deferred_weights::predict_packings(&typed, deferred.len(), &as_a, &as_b);
-        deferred.prefill_in_background(formats, spawn_background);
-    }
     declutter::declutter(&mut typed)?;
     depthwise::replace_depthwise_convs(&mut typed)?;
     let first = deferred
@@ -271,10 +252,9 @@ impl Engine {
             None => (None, None),
         };
 
-        let plan = optimize_deferring(model, deferred.clone())
+        let plan = optimize_deferring(model, deferred)
             .and_then(|m| m.into_runnable())
             .map_err(load_err)?;
-        let prefilled_weights = deferred.as_ref().map_or(0, |d| d.prefilled());
         let t2 = clock();
         Ok((
             Engine {
@@ -289,7 +269,6 @@ impl Engine {
                 parse_ms: t1 - t0,
                 optimize_ms: t2 - t1,
                 deferred_weights,
-                prefilled_weights,
             },
         ))
     }

@@ -105,20 +105,3 @@ pub fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
         f()
     }
 }
-
-/// Runs `job` on another thread while this one goes on, where one is ready for it: the wasm threads
-/// build's pool once `useThreadPool` has run (the job queues behind nothing: the pool is idle while
-/// a model loads). Elsewhere drops `job` and returns false.
-pub fn spawn_background(job: Box<dyn FnOnce() + Send>) -> bool {
-    #[cfg(all(target_arch = "wasm32", feature = "threads"))]
-    {
-        // The executor first: `rayon::current_num_threads` would start a global pool if none had
-        // been built (see `on_pool`).
-        if matches!(current_tract_executor(), Executor::RayonGlobal) && rayon::current_num_threads() > 1 {
-            rayon::spawn(job);
-            return true;
-        }
-    }
-    drop(job);
-    false
-}

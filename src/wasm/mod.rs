@@ -70,7 +70,6 @@ pub struct LesionClassifier {
     parse_ms: f64,
     optimize_ms: f64,
     deferred_weights: usize,
-    prefilled_weights: usize,
 }
 
 #[wasm_bindgen]
@@ -85,7 +84,6 @@ impl LesionClassifier {
             parse_ms: timings.parse_ms,
             optimize_ms: timings.optimize_ms,
             deferred_weights: timings.deferred_weights,
-            prefilled_weights: timings.prefilled_weights,
         })
     }
 
@@ -146,16 +144,14 @@ impl LesionClassifier {
         to_js(self.inner.manifest())
     }
 
-    /// Milliseconds spent parsing and optimising the model, how many int8 weights were kept int8
-    /// (dequantised as each inference reads them) rather than folded to float32, and how many of
-    /// those the threaded build's pool dequantised while the model loaded.
+    /// Milliseconds spent parsing and optimising the model, and how many int8 weights were kept
+    /// int8 (dequantised as each inference reads them) rather than folded to float32.
     #[wasm_bindgen(getter, js_name = loadTimings)]
     pub fn load_timings(&self) -> Result<JsValue, JsValue> {
         to_js(&serde_json::json!({
             "parseMs": self.parse_ms,
             "optimizeMs": self.optimize_ms,
             "deferredWeights": self.deferred_weights,
-            "prefilledWeights": self.prefilled_weights,
         }))
     }
 }

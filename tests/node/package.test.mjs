@@ -119,8 +119,6 @@ test('Node: while the model downloads the engine warms up on its own small model
   // The bundled model's pointwise weights stay int8 in the wasm engine too (0 would mean the
   // engine fell back to folding them all to float32).
   assert.ok(warm.deferredWeights > 0, JSON.stringify(warm));
-  // Node has no pool: nothing dequantised in the background.
-  assert.equal(warm.prefilledWeights, 0, JSON.stringify(warm));
   // Same answer, with or without the warm-up, as the native build.
   assert.deepEqual(results.true.prediction, results.false.prediction);
   assert.ok(maxDiff(results.true.prediction, native['lesion_7_2.png']) <= 1e-4);
@@ -205,7 +203,6 @@ const RUN = `
     try { classifier.classifyBytes(new Uint8Array(0)); } catch (e) { out.error = { code: e.code, message: e.message }; }
     out.after = classifier.classifyBytes(new Uint8Array(await (await fetch('images/lesion_7_2.png')).arrayBuffer())).class;
     out.engine = classifier.engine;
-    out.loadTimings = classifier.loadTimings;
     out.defaultThreads = defaultThreads();
     out.reason = threadsUnavailableReason() ?? null;
     classifier.free();
@@ -283,10 +280,6 @@ test('plain browser ESM (no bundler) in headless Chromium: the single-threaded b
       // around the pool's creation (what the web app watches for a stuck start)
       assert.deepEqual(threaded.stages, ['pool-starting', 'pool-requested']);
       assert.ok(threaded.defaultThreads >= 2, `default threads ${threaded.defaultThreads} on ${cores} cores`);
-      // The pool dequantised every int8 weight while the model loaded: each packing predicted
-      // from the model's shapes was the one the kernel took.
-      const { deferredWeights, prefilledWeights } = threaded.loadTimings;
-      assert.ok(deferredWeights > 0 && prefilledWeights === deferredWeights, JSON.stringify(threaded.loadTimings));
     }
     assertNative(threaded);
     // Asked for explicitly: 3 threads (more than this machine's cores still works), or none.
@@ -295,7 +288,6 @@ test('plain browser ESM (no bundler) in headless Chromium: the single-threaded b
     for (const name of IMAGES.slice(0, 2)) assert.ok(maxDiff(three[name], native[name]) <= 1e-4, name);
     const one = await page.evaluate((names) => window.runInWorker(names.slice(0, 1), { threads: 1 }), IMAGES);
     assert.deepEqual(one.engine, { build: 'relaxed-simd', threads: 1 });
-    assert.equal(one.loadTimings.prefilledWeights, 0);
     // On the isolated page's main thread the pool could not block: one thread, and it says why.
     const main = await page.evaluate((names) => window.run(names.slice(0, 1), { threads: 2 }), IMAGES);
     assert.equal(main.engine.build, 'relaxed-simd');

@@ -32,6 +32,22 @@ export async function serveIsolated(page, worker) {
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => server.close() };
 }
 
+/**
+ * Worker-side source for onnxruntime-web runs of the bundled model: `ortFeeds(ort)` resolves to its
+ * inputs, the sample image preprocessed as the reference did (`models/golden/tensors/`) and the
+ * metadata vector of `samples/lesion_7_2.png` (age 51.9, as the manifest encodes it).
+ */
+export const ORT_FEEDS_JS = `
+const ORT_META = [0, 0, 1, 0, 0, 0, 0, 1, 51.9 / 90, 1];
+async function ortFeeds(ort) {
+  const t = new Uint8Array(await (await fetch('/data/models/golden/tensors/lesion_7_2.png.f32')).arrayBuffer());
+  return { input_layer_2: new ort.Tensor('float32', new Float32Array(t.buffer), [1, 254, 254, 3]),
+           input_layer_3: new ort.Tensor('float32', Float32Array.from(ORT_META), [1, 10]) };
+}`;
+
+/** The middle value (the upper one of an even count). */
+export const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
 /** Debian's Chromium, headless, as every browser test and benchmark here runs it. */
 export async function launchChromium(extraArgs = []) {
   const { chromium } = await import('playwright-core');

@@ -6,14 +6,13 @@
 // classification. onnxruntime-web: its model download, `InferenceSession.create`, first and second run.
 //   node bench/wasm-cold-phases.mjs [ROUNDS]     (needs pkg/ built: scripts/build-wasm.sh)
 import { availableParallelism } from 'node:os';
-import { launchChromium, serveIsolated, within } from './isolated-page.mjs';
+import { ORT_FEEDS_JS, launchChromium, median, serveIsolated, within } from './isolated-page.mjs';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const N = availableParallelism();
 
-const worker = `
+const worker = `${ORT_FEEDS_JS}
 const bytes = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
-const META = [0, 0, 1, 0, 0, 0, 0, 1, 51.9 / 90, 1];
 onmessage = async ({ data }) => {
   try {
     const t0 = performance.now();
@@ -25,9 +24,7 @@ onmessage = async ({ data }) => {
       const downloaded = performance.now();
       const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
       const created = performance.now();
-      const t = await bytes('/data/models/golden/tensors/lesion_7_2.png.f32');
-      const feeds = { input_layer_2: new ort.Tensor('float32', new Float32Array(t.buffer), [1, 254, 254, 3]),
-                      input_layer_3: new ort.Tensor('float32', Float32Array.from(META), [1, 10]) };
+      const feeds = await ortFeeds(ort);
       const t1 = performance.now(); await session.run(feeds); const t2 = performance.now();
       await session.run(feeds); const t3 = performance.now();
       postMessage({ cold: t2 - t0, download: downloaded - t0, session: created - downloaded, first: t2 - t1, second: t3 - t2 });
@@ -84,5 +81,4 @@ rows.forEach(({ ours, ort }, i) => {
   const l = ours.load;
   console.log(`| ${i + 1} | ${ms(m['engine-ready'])} | ${ms(m['model-downloaded'])} | ${l.warmUpRounds} | ${ms(l.parseMs)} | ${ms(l.optimizeMs)} | ${ms(m['model-loaded'])} | ${ms(l.poolWaitMs)} | ${ms(ours.first)} | ${ms(ours.second)} | **${ms(ours.cold)}** | ${ms(ort.download)} | ${ms(ort.session)} | ${ms(ort.first)} | ${ms(ort.second)} | **${ms(ort.cold)}** | ${(ours.cold / ort.cold).toFixed(2)} |`);
 });
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 console.log(`\nmedian cold: ours ${ms(median(rows.map((r) => r.ours.cold)))} ms, onnxruntime-web ${ms(median(rows.map((r) => r.ort.cold)))} ms; median of the per-round ratios ${median(rows.map((r) => r.ours.cold / r.ort.cold)).toFixed(2)}`);

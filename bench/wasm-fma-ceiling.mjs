@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, launchChromium, serveIsolated } from './isolated-page.mjs';
+import { ROOT, launchChromium, median, serveIsolated } from './isolated-page.mjs';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 
@@ -93,7 +93,6 @@ try {
   await browser.close();
   server.close();
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 console.log(`Chromium, ${ROUNDS} rounds: GMAC/s per thread (median; all rounds)\n`);
 console.log('| loop | 1 thread | 2 threads at once |');
 console.log('|---|---|---|');

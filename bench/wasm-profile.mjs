@@ -5,7 +5,7 @@
 // on its pool, like a classification). Rounds interleave the two workers.
 //   node bench/wasm-profile.mjs [ROUNDS] [RUNS] [--by-node]   (needs pkg/ built: scripts/build-wasm.sh)
 import { availableParallelism } from 'node:os';
-import { launchChromium, serveIsolated, within } from './isolated-page.mjs';
+import { launchChromium, median, serveIsolated, within } from './isolated-page.mjs';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const ROUNDS = Number(args[0] ?? 3);
@@ -61,7 +61,6 @@ try {
   server.close();
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const [one, pool] = result.out;
 const rows = new Map();
 for (const [k, rounds] of [one, pool].entries())

@@ -13,15 +13,13 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, constants } from 'node:zlib';
-import { ROOT, launchChromium, serveIsolated, within } from './isolated-page.mjs';
+import { ORT_FEEDS_JS, ROOT, launchChromium, median, serveIsolated, within } from './isolated-page.mjs';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const WARM_RUNS = 8;
 const N = availableParallelism();
-const META = [0, 0, 1, 0, 0, 0, 0, 1, 51.9 / 90, 1];
 
-const worker = `
-const META = ${JSON.stringify(META)};
+const worker = `${ORT_FEEDS_JS}
 const bytes = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
 let run;
 let metaChange;
@@ -35,9 +33,7 @@ onmessage = async ({ data }) => {
         if (data.threads !== undefined) ort.env.wasm.numThreads = data.threads;
         ort.env.wasm.wasmPaths = '/ort/';
         const session = await ort.InferenceSession.create(await bytes('/data/models/sklesion_w8.onnx'), { executionProviders: ['wasm'] });
-        const t = await bytes('/data/models/golden/tensors/lesion_7_2.png.f32');
-        const feeds = { input_layer_2: new ort.Tensor('float32', new Float32Array(t.buffer), [1, 254, 254, 3]),
-                        input_layer_3: new ort.Tensor('float32', Float32Array.from(META), [1, 10]) };
+        const feeds = await ortFeeds(ort);
         run = () => session.run(feeds);
         engine = { build: 'onnxruntime-web', threads: ort.env.wasm.numThreads };
       } else {
@@ -143,7 +139,6 @@ for (let r = 0; r < ROUNDS; r++) {
 await browser.close();
 server.close();
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const ratio = (xs, k, base) => median(xs.map((_, r) => xs[r][k] / xs[r][base]));
 const coldRounds = cold[0].map((_, r) => cold.map((c) => c[r]));
 const brotli = (f) => brotliCompressSync(readFileSync(join(ROOT, 'pkg', f)), { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length / 1e6;
